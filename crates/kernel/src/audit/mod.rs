@@ -1,0 +1,328 @@
+//! The audit log: append-only, hash-chained, written in the transaction of the change it
+//! records. `verify` walks the chain and names the first broken link.
+
+pub mod web;
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{now_ms, Backend, Db, WriteTx};
+use crate::scope::Scope;
+
+/// Who did something.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+    pub ip: String,
+}
+
+impl Actor {
+    /// The command line, run by whoever holds the server.
+    pub fn cli() -> Actor {
+        let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        Actor {
+            id: None,
+            name: format!("cli:{who}"),
+            ip: String::new(),
+        }
+    }
+
+    /// Someone not (yet) known, e.g. a failed login.
+    pub fn anonymous(name: &str, ip: &str) -> Actor {
+        Actor {
+            id: None,
+            name: name.to_string(),
+            ip: ip.to_string(),
+        }
+    }
+}
+
+/// One entry to append.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub ip: String,
+    /// The unit the record belongs to, so that audit views are scoped like the records.
+    pub unit_code: String,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+impl Entry {
+    pub fn new(actor: &Actor, action: &str, unit_code: &str, target: &str) -> Entry {
+        Entry {
+            actor_id: actor.id,
+            actor: actor.name.clone(),
+            ip: actor.ip.clone(),
+            unit_code: unit_code.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Entry {
+        self.detail = detail;
+        self
+    }
+}
+
+/// A stored entry.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Record {
+    pub seq: i64,
+    /// Unix milliseconds
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub unit_code: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub ip: String,
+    #[serde(skip)]
+    pub prev_hash: String,
+    #[serde(skip)]
+    pub hash: String,
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn chain_hash(prev: &str, r: &Record) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &r.seq.to_string(),
+        &r.at.to_string(),
+        &r.actor_id.map(|i| i.to_string()).unwrap_or_default(),
+        &r.actor,
+        &r.unit_code,
+        &r.action,
+        &r.target,
+        &r.detail,
+        &r.ip,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends an entry inside the caller's transaction and returns its sequence number.
+pub async fn append(tx: &mut WriteTx, e: Entry) -> Result<i64, sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        // Serialises appenders so the chain stays linear; released at commit.
+        sqlx::query("SELECT pg_advisory_xact_lock(7301002)")
+            .execute(&mut ***tx)
+            .await?;
+    }
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut ***tx)
+        .await?;
+    let (prev_seq, prev_hash) = match last {
+        Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
+        None => (0, GENESIS.to_string()),
+    };
+    let mut rec = Record {
+        seq: prev_seq + 1,
+        at: now_ms(),
+        actor_id: e.actor_id,
+        actor: e.actor,
+        unit_code: e.unit_code,
+        action: e.action,
+        target: e.target,
+        detail: if e.detail.is_null() {
+            String::new()
+        } else {
+            e.detail.to_string()
+        },
+        ip: e.ip,
+        prev_hash,
+        hash: String::new(),
+    };
+    rec.hash = chain_hash(&rec.prev_hash, &rec);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, actor, unit_code, action, target, detail, ip, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(rec.seq)
+    .bind(rec.at)
+    .bind(rec.actor_id)
+    .bind(&rec.actor)
+    .bind(&rec.unit_code)
+    .bind(&rec.action)
+    .bind(&rec.target)
+    .bind(&rec.detail)
+    .bind(&rec.ip)
+    .bind(&rec.prev_hash)
+    .bind(&rec.hash)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(rec.seq)
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub rows: i64,
+    pub broken: Option<Broken>,
+}
+
+/// The first link that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub seq: i64,
+    pub reason: BrokenReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokenReason {
+    /// The row's contents no longer give its hash: it was edited.
+    Altered,
+    /// The row does not follow the one before it: rows were removed or inserted.
+    Missing,
+}
+
+const COLUMNS: &str =
+    "seq, at, actor_id, actor, unit_code, action, target, detail, ip, prev_hash, hash";
+
+fn record(r: &sqlx::any::AnyRow) -> Record {
+    Record {
+        seq: r.get(0),
+        at: r.get(1),
+        actor_id: r.get(2),
+        actor: r.get(3),
+        unit_code: r.get(4),
+        action: r.get(5),
+        target: r.get(6),
+        detail: r.get(7),
+        ip: r.get(8),
+        prev_hash: r.get(9),
+        hash: r.get(10),
+    }
+}
+
+/// Walks the whole chain in order.
+pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
+    let mut prev_hash = GENESIS.to_string();
+    let mut prev_seq = 0i64;
+    let mut rows = 0i64;
+    loop {
+        let page = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000"
+        ))
+        .bind(prev_seq)
+        .fetch_all(db.pool())
+        .await?;
+        if page.is_empty() {
+            return Ok(VerifyReport { rows, broken: None });
+        }
+        for r in &page {
+            let rec = record(r);
+            rows += 1;
+            let broken = |reason| {
+                Ok(VerifyReport {
+                    rows,
+                    broken: Some(Broken {
+                        seq: rec.seq,
+                        reason,
+                    }),
+                })
+            };
+            if rec.seq != prev_seq + 1 || rec.prev_hash != prev_hash {
+                return broken(BrokenReason::Missing);
+            }
+            if chain_hash(&rec.prev_hash, &rec) != rec.hash {
+                return broken(BrokenReason::Altered);
+            }
+            prev_hash = rec.hash;
+            prev_seq = rec.seq;
+        }
+    }
+}
+
+/// Filters of the audit page and API.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct Filter {
+    /// Account name (exact)
+    pub actor: Option<String>,
+    /// Action, or its prefix ending in `.` (e.g. `account.`)
+    pub action: Option<String>,
+    /// Unit code: entries of that unit's subtree
+    pub unit: Option<String>,
+    /// From this date (YYYY-MM-DD, China time), inclusive
+    pub from: Option<String>,
+    /// To this date (YYYY-MM-DD, China time), inclusive
+    pub to: Option<String>,
+    /// Entries before this sequence number (for paging)
+    pub before: Option<i64>,
+}
+
+/// Entries visible in `scope` that match the filter, newest first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    limit: i64,
+) -> Result<Vec<Record>, crate::error::AppError> {
+    let (mut lo, mut hi) = (scope.lo().to_string(), scope.hi().to_string());
+    if let Some(unit) = f.unit.as_deref().filter(|u| !u.is_empty()) {
+        if !scope.contains(unit) {
+            return Err(crate::error::AppError::Forbidden);
+        }
+        (lo, hi) = crate::org::model::subtree_range(unit);
+    }
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM audit_log WHERE unit_code >= $1 AND unit_code < $2");
+    let mut binds: Vec<Bind> = vec![Bind::S(lo), Bind::S(hi)];
+    let mut push = |cond: &str, b: Bind, sql: &mut String| {
+        binds.push(b);
+        sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(a) = f.actor.as_deref().filter(|a| !a.is_empty()) {
+        push(" AND actor = ?", Bind::S(a.trim().to_string()), &mut sql);
+    }
+    if let Some(a) = f.action.as_deref().filter(|a| !a.is_empty()) {
+        if let Some(p) = a.strip_suffix('.') {
+            push(" AND action >= ?", Bind::S(format!("{p}.")), &mut sql);
+            push(" AND action < ?", Bind::S(format!("{p}/")), &mut sql);
+        } else {
+            push(" AND action = ?", Bind::S(a.to_string()), &mut sql);
+        }
+    }
+    if let Some(d) = f.from.as_deref().and_then(crate::time::parse_date) {
+        push(
+            " AND at >= ?",
+            Bind::I(crate::time::day_start_ms(d)),
+            &mut sql,
+        );
+    }
+    if let Some(d) = f.to.as_deref().and_then(crate::time::parse_date) {
+        push(
+            " AND at < ?",
+            Bind::I(crate::time::day_start_ms(d) + 86_400_000),
+            &mut sql,
+        );
+    }
+    if let Some(b) = f.before {
+        push(" AND seq < ?", Bind::I(b), &mut sql);
+    }
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit}"));
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = match b {
+            Bind::S(s) => q.bind(s),
+            Bind::I(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(record).collect())
+}
+
+enum Bind {
+    S(String),
+    I(i64),
+}

@@ -1,0 +1,92 @@
+//! Password hashing with Argon2id and the password rules.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordVerifier};
+
+/// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes).
+pub fn hash(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// Checks a password against a stored hash; a malformed hash never matches.
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time of one verification, so that an unknown account name answers as
+/// slowly as a wrong password.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash("jinguo-dummy-password").unwrap_or_default());
+    let _ = verify(password, &DUMMY);
+}
+
+/// Checks the password rules; returns the catalogue key of the failure.
+pub fn check_policy(password: &str, username: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err("auth.password_too_short");
+    }
+    if n > 128 {
+        return Err("auth.password_too_long");
+    }
+    let letters = password.chars().any(|c| c.is_alphabetic());
+    let digits = password.chars().any(|c| c.is_ascii_digit());
+    if !(letters && digits) {
+        return Err("auth.password_weak");
+    }
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err("auth.password_contains_username");
+    }
+    Ok(())
+}
+
+/// A random initial password: 12 characters without look-alikes.
+pub fn generate() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    loop {
+        let p: String = (0..12)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
+        if check_policy(&p, "").is_ok() {
+            return p;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_and_verifies() {
+        let h = hash("Secret123").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("Secret123", &h));
+        assert!(!verify("secret123", &h));
+        assert!(!verify("Secret123", "garbage"));
+    }
+
+    #[test]
+    fn policy() {
+        assert_eq!(check_policy("abc12", "u"), Err("auth.password_too_short"));
+        assert_eq!(check_policy("abcdefghij", "u"), Err("auth.password_weak"));
+        assert_eq!(
+            check_policy("wanglan2024", "wanglan"),
+            Err("auth.password_contains_username")
+        );
+        assert!(check_policy("Hunan2024x", "wanglan").is_ok());
+        assert!(check_policy(&generate(), "").is_ok());
+    }
+}

@@ -1,0 +1,90 @@
+//! Turns an [`AppError`] left in a response into what the client reads: a Chinese (or
+//! English) error page, a redirect to login, or JSON for the API.
+
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::page::{render_with, Chrome};
+use crate::auth::ctx::lang_of;
+use crate::error::{AppError, ErrorInfo};
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    status: u16,
+    message: String,
+}
+
+/// Fallback for paths no route matches.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Middleware: renders error responses for people and programs.
+pub async fn render(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let wanted = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let (parts, body) = req.into_parts();
+    let tr = Tr::new(lang_of(&parts));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        // Errors of axum's own extractors (bad JSON, bad query) arrive as plain 4xx.
+        if res.status().is_client_error()
+            && res.status() != StatusCode::NOT_FOUND
+            && res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("text/plain")))
+        {
+            return error_response(&path, tr, res.status(), "err.bad_request", &[]);
+        }
+        return res;
+    };
+    let api = path.starts_with("/api/");
+    if !api && info.key == AppError::LoginRequired.key() {
+        let to = format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>()
+        );
+        return super::page::see_other(&to);
+    }
+    if !api && info.key == AppError::PasswordChangeRequired.key() {
+        return super::page::see_other("/account/password");
+    }
+    error_response(&path, tr, info.status, info.key, &info.fields)
+}
+
+fn error_response(
+    path: &str,
+    tr: Tr,
+    status: StatusCode,
+    key: &'static str,
+    fields: &[crate::error::FieldError],
+) -> Response {
+    if path.starts_with("/api/") {
+        let fields: Vec<_> = fields
+            .iter()
+            .map(|f| serde_json::json!({"field": f.field, "code": f.key, "message": tr.s(f.key)}))
+            .collect();
+        let body = serde_json::json!({
+            "error": {"code": key, "message": tr.s(key), "fields": fields}
+        });
+        return (status, Json(body)).into_response();
+    }
+    let page = ErrorPage {
+        c: Chrome::anonymous(tr, tr.s(key).to_string(), String::new()),
+        status: status.as_u16(),
+        message: tr.s(key).to_string(),
+    };
+    render_with(status, &page)
+}

@@ -1,0 +1,50 @@
+//! The HTTP side: the router of every kernel page and API route, the page shell, error
+//! rendering, static assets and operations endpoints.
+
+pub mod assets;
+pub mod errors;
+pub mod home;
+pub mod metrics;
+pub mod page;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every route of the kernel, pages and API, with the layers that apply to all of them.
+/// Capability crates pass their own routers in `extra`.
+pub fn app(state: AppState, extra: Vec<Router<AppState>>) -> Router {
+    let mut pages = Router::new()
+        .merge(home::routes())
+        .merge(crate::auth::login::routes())
+        .merge(crate::accounts::web::routes())
+        .merge(crate::org::web::routes())
+        .merge(crate::audit::web::routes());
+    for r in extra {
+        pages = pages.merge(r);
+    }
+    let (api, _doc) = crate::api::router().split_for_parts();
+    let limit = state.settings().max_body_bytes;
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .route("/api/v1/openapi.json", get(crate::api::openapi_json))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::ctx::identify,
+        ))
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::export))
+        .merge(assets::routes())
+        .fallback(errors::not_found)
+        .layer(middleware::from_fn(errors::render))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,204 @@
+//! The page shell: what every page's template gets ([`Chrome`]) and how a template becomes
+//! a response.
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::auth::{Ctx, Perm};
+use crate::i18n::Tr;
+
+/// One entry of the navigation, by capability.
+pub struct NavItem {
+    pub id: &'static str,
+    pub href: &'static str,
+    pub key: &'static str,
+    /// Sections whose capability is not built yet show what is coming.
+    pub coming: bool,
+    pub perm: Option<Perm>,
+}
+
+pub const NAV: &[NavItem] = &[
+    NavItem {
+        id: "home",
+        href: "/",
+        key: "nav.home",
+        coming: false,
+        perm: None,
+    },
+    NavItem {
+        id: "org",
+        href: "/org",
+        key: "nav.org",
+        coming: false,
+        perm: Some(Perm::ViewOrg),
+    },
+    NavItem {
+        id: "registry",
+        href: "/coming/registry",
+        key: "nav.registry",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "cases",
+        href: "/coming/cases",
+        key: "nav.cases",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "aid",
+        href: "/coming/aid",
+        key: "nav.aid",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "activities",
+        href: "/coming/activities",
+        key: "nav.activities",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "honours",
+        href: "/coming/honours",
+        key: "nav.honours",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "reports",
+        href: "/coming/reports",
+        key: "nav.reports",
+        coming: true,
+        perm: None,
+    },
+    NavItem {
+        id: "accounts",
+        href: "/accounts",
+        key: "nav.accounts",
+        coming: false,
+        perm: Some(Perm::ManageAccounts),
+    },
+    NavItem {
+        id: "audit",
+        href: "/audit",
+        key: "nav.audit",
+        coming: false,
+        perm: Some(Perm::ViewAudit),
+    },
+];
+
+/// The signed-in account as the shell shows it.
+pub struct UserChrome {
+    pub display_name: String,
+    pub unit_name: String,
+    pub role_key: &'static str,
+}
+
+/// What the shell of every page needs.
+pub struct Chrome {
+    pub tr: Tr,
+    pub title: String,
+    pub active: &'static str,
+    pub csrf: String,
+    pub user: Option<UserChrome>,
+    pub nav: Vec<&'static NavItem>,
+}
+
+impl Chrome {
+    /// The shell for a signed-in page; `title_key` names the page.
+    pub fn new(ctx: &Ctx, active: &'static str, title: String) -> Chrome {
+        let nav = NAV
+            .iter()
+            .filter(|n| n.perm.is_none_or(|p| ctx.p.role.has(p)))
+            .collect();
+        Chrome {
+            tr: ctx.tr,
+            title,
+            active,
+            csrf: ctx.csrf().to_string(),
+            user: Some(UserChrome {
+                display_name: ctx.p.display_name.clone(),
+                unit_name: ctx.p.unit_name.clone(),
+                role_key: ctx.p.role.label_key(),
+            }),
+            nav,
+        }
+    }
+
+    /// The shell for pages seen before login (and error pages).
+    pub fn anonymous(tr: Tr, title: String, csrf: String) -> Chrome {
+        Chrome {
+            tr,
+            title,
+            active: "",
+            csrf,
+            user: None,
+            nav: Vec::new(),
+        }
+    }
+}
+
+/// Renders a page template into a response with the given status.
+pub fn render_with<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub fn render<T: Template>(page: &T) -> Response {
+    render_with(StatusCode::OK, page)
+}
+
+/// A "303 See Other" to `to`, the answer to a successful form post.
+pub fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
+
+/// Only a local path may be a redirect target after login.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Paging of a list: page number from 1 and page size.
+#[derive(Clone, Copy, Debug)]
+pub struct Paging {
+    pub page: i64,
+    pub size: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, size: i64) -> Paging {
+        Paging {
+            page: page.unwrap_or(1).clamp(1, 100_000),
+            size,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_local() {
+        assert_eq!(safe_next(Some("/org/430523")), "/org/430523");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("http://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}
