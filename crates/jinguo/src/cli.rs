@@ -129,7 +129,8 @@ pub enum OrgCommand {
 }
 
 #[derive(Args)]
-#[group(required = true, multiple = false, id = "what")]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(false)))]
 pub struct ImportArgs {
     /// One county (6 digits) with its townships and villages
     #[arg(long, group = "what")]

@@ -9,6 +9,26 @@ use sqlx::Row;
 use crate::db::{now_ms, Backend, Db, WriteTx};
 use crate::scope::Scope;
 
+/// Every action the kernel audits (capabilities add their own).
+pub const ACTIONS: &[&str] = &[
+    "auth.login",
+    "auth.login_failed",
+    "auth.lockout",
+    "auth.logout",
+    "account.create",
+    "account.update",
+    "account.role_change",
+    "account.disable",
+    "account.enable",
+    "account.password_change",
+    "account.password_reset",
+    "token.create",
+    "token.revoke",
+    "org.import",
+    "org.create",
+    "org.update",
+];
+
 /// Who did something.
 #[derive(Clone, Debug)]
 pub struct Actor {

@@ -26,6 +26,7 @@ struct AuditPage {
     f: Filter,
     rows: Vec<Record>,
     next_before: Option<i64>,
+    actions: &'static [&'static str],
 }
 
 /// 审计日志
@@ -45,6 +46,7 @@ async fn audit_page(
         f,
         rows,
         next_before,
+        actions: super::ACTIONS,
     };
     Ok(render(&page))
 }

@@ -1,0 +1,119 @@
+//! The JSON API and its OpenAPI document.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::on_both;
+use crate::support::*;
+
+on_both!(accounts_api_round_trip, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let r = app
+        .api(&s, Method::POST, "/api/v1/accounts", Some(json!({
+            "username": "Hotline1", "display_name": " 周 敏 ", "unit_code": COUNTY, "role": "rights_officer", "phone": "138 0000 1111"
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.json();
+    assert_eq!(created["account"]["username"], "hotline1");
+    assert_eq!(created["account"]["display_name"], "周 敏");
+    assert_eq!(created["account"]["phone"], "13800001111");
+    assert_eq!(created["initial_password"].as_str().unwrap().len(), 12);
+    let id = created["account"]["id"].as_i64().unwrap();
+    // Duplicate name and bad fields: 422 with every field named, in Chinese.
+    let r = app
+        .api(&s, Method::POST, "/api/v1/accounts", Some(json!({
+            "username": "hotline1", "display_name": "", "unit_code": "110101", "role": "boss", "phone": "abc"
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = r.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    for f in ["username", "display_name", "role", "unit_code", "phone"] {
+        assert!(fields.contains(&f.to_string()), "{f} in {fields:?}");
+    }
+    assert!(r.json()["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    let r = app
+        .api(
+            &s,
+            Method::PATCH,
+            &format!("/api/v1/accounts/{id}"),
+            Some(json!({"reset_password": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["new_password"].as_str().is_some());
+    let r = app.api(&s, Method::GET, "/api/v1/accounts", None).await;
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    // Malformed JSON is a 4xx, not a crash.
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/accounts")
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+});
+
+on_both!(openapi_documents_every_api_route, |app| {
+    let r = app.get(None, "/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in crate::scope::API_ROUTES {
+        let p = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} missing from the document"));
+        for m in *methods {
+            assert!(p.get(*m).is_some(), "{m} {path} missing");
+        }
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    let served: usize = crate::scope::API_ROUTES.iter().map(|(_, m)| m.len()).sum();
+    assert_eq!(
+        documented, served,
+        "every documented route is served and tested"
+    );
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let r = app.api(&s, Method::GET, "/api/v1/nothing", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "err.not_found");
+});
+
+on_both!(health_and_metrics, |app| {
+    let r = app.get(None, "/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ok");
+    app.get(None, "/login").await;
+    let r = app.get(None, "/metrics").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(
+            "jinguo_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(r.body.trim_end().ends_with("# EOF"));
+    // Oversized bodies are refused with a 4xx.
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let big = "x".repeat(3 * 1024 * 1024);
+    let r = app
+        .post(&s, &format!("/org/{TOWN_A}/edit"), &[("chair", &big)])
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+});

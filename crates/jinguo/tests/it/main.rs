@@ -1,0 +1,12 @@
+//! The story suite: the real router on a fresh database per test, SQLite and PostgreSQL.
+
+mod support;
+
+mod api;
+mod audit;
+mod auth;
+
+mod catalogue;
+mod cli;
+mod org;
+mod scope;

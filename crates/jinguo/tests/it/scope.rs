@@ -1,0 +1,335 @@
+//! Scope on every route: random trees and accounts; no page or API call reads or changes
+//! anything outside the caller's subtree. The route tables below are checked against the
+//! source and the OpenAPI document, so a new route cannot skip this test.
+
+use axum::http::{Method, StatusCode};
+use kernel::auth::Role;
+use kernel::org::model::UnitKind;
+use kernel::scope::Scope;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::json;
+
+use crate::on_both;
+use crate::support::*;
+
+/// Every `/api/v1` route and its methods.
+pub const API_ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/me", &["get"]),
+    ("/api/v1/accounts", &["get", "post"]),
+    ("/api/v1/accounts/{id}", &["get", "patch"]),
+    ("/api/v1/org/units", &["get", "post"]),
+    ("/api/v1/org/units/{code}", &["get", "patch"]),
+    ("/api/v1/org/units/{code}/children", &["get"]),
+    ("/api/v1/audit", &["get"]),
+];
+
+/// Every page route (besides operations and assets, which hold no scoped data).
+pub const PAGE_ROUTES: &[&str] = &[
+    "/",
+    "/login",
+    "/logout",
+    "/lang",
+    "/coming/{section}",
+    "/accounts",
+    "/accounts/new",
+    "/accounts/{id}",
+    "/account/password",
+    "/account/tokens",
+    "/account/tokens/{id}/revoke",
+    "/org",
+    "/org/search",
+    "/org/{code}",
+    "/org/{code}/edit",
+    "/org/{code}/new",
+    "/audit",
+];
+
+const PUBLIC_ROUTES: &[&str] = &[
+    "/healthz",
+    "/metrics",
+    "/static/app.css",
+    "/favicon.svg",
+    "/api/v1/openapi.json",
+];
+
+#[test]
+fn route_tables_cover_every_route_in_the_source() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel/src");
+    let mut found = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(root)];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let src = std::fs::read_to_string(&p).unwrap();
+                for part in src.split(".route(").skip(1) {
+                    if let Some(path) = part.trim_start().strip_prefix('"') {
+                        found.push(path.split('"').next().unwrap().to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.len() > 10);
+    for r in &found {
+        assert!(
+            PAGE_ROUTES.contains(&r.as_str()) || PUBLIC_ROUTES.contains(&r.as_str()),
+            "route {r} is not in the scope test's table"
+        );
+    }
+    for r in PAGE_ROUTES {
+        assert!(found.iter().any(|f| f == r), "{r} listed but not served");
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    accounts: Vec<(usize, Role)>,
+    probes: Vec<usize>,
+}
+
+fn case(units: usize) -> impl Strategy<Value = Case> {
+    let role = proptest::sample::select(Role::ALL.to_vec());
+    (
+        proptest::collection::vec((0..units, role), 1..4),
+        proptest::collection::vec(0..units, 4..8),
+    )
+        .prop_map(|(accounts, probes)| Case { accounts, probes })
+}
+
+/// Everything any route could change, as one comparable value.
+async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
+    let units: Vec<String> = sqlx::query_scalar(
+        "SELECT code || '|' || name || '|' || chair || '|' || phone || '|' || COALESCE(term_end, '') \
+         FROM org_units ORDER BY code",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let users: Vec<String> = sqlx::query_scalar(
+        "SELECT username || '|' || role || '|' || unit_code || '|' || disabled || '|' || password_hash \
+         FROM users ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    (units, users, tokens)
+}
+
+fn denied(status: StatusCode) -> bool {
+    status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN
+}
+
+async fn run_case(
+    app: &TestApp,
+    units: &[String],
+    c: &Case,
+    n: usize,
+) -> Result<(), TestCaseError> {
+    let mut accounts = Vec::new();
+    for (i, (u, role)) in c.accounts.iter().enumerate() {
+        let name = format!("p{n}x{i}");
+        let id = app.user(&name, &units[*u], role.as_str()).await;
+        accounts.push((id, units[*u].clone(), *role, app.session_for(id).await));
+    }
+    let before = fingerprint(app).await;
+    for (_, unit, role, s) in &accounts {
+        let scope = Scope::of_unit(unit);
+        for p in &c.probes {
+            let code = &units[*p];
+            let inside = scope.contains(code);
+            let gets = [
+                format!("/org/{code}"),
+                format!("/org/{code}/edit"),
+                format!("/org/{code}/new"),
+                format!("/api/v1/org/units/{code}"),
+                format!("/api/v1/org/units/{code}/children"),
+                format!("/accounts?unit={code}"),
+                format!("/api/v1/accounts?unit={code}"),
+                format!("/audit?unit={code}"),
+                format!("/api/v1/audit?unit={code}"),
+                format!("/accounts/new?unit={code}"),
+            ];
+            for path in &gets {
+                let r = app.api(s, Method::GET, path, None).await;
+                if !inside && !path.starts_with("/accounts/new") {
+                    prop_assert!(denied(r.status), "{role:?}@{unit} GET {path}: {}", r.status);
+                }
+                prop_assert!(!r.status.is_server_error(), "GET {path}: {}", r.body);
+            }
+            if inside {
+                let r = app.get(Some(s), &format!("/org/{code}")).await;
+                prop_assert_eq!(
+                    r.status,
+                    StatusCode::OK,
+                    "{:?}@{} GET /org/{}",
+                    role,
+                    unit,
+                    code
+                );
+                continue;
+            }
+            let writes = [
+                app.post(s, &format!("/org/{code}/edit"), &[("chair", "越权")]).await,
+                app.post(s, &format!("/org/{code}/new"), &[("kind", "agency"), ("name", "越权")]).await,
+                app.api(s, Method::PATCH, &format!("/api/v1/org/units/{code}"), Some(json!({"chair": "越权"}))).await,
+                app.api(s, Method::POST, "/api/v1/org/units", Some(json!({"parent": code, "kind": "agency", "name": "越权"}))).await,
+                app.api(s, Method::POST, "/api/v1/accounts", Some(json!({
+                    "username": format!("x{n}{p}"), "display_name": "越权", "unit_code": code, "role": "leader"}))).await,
+                app.post(s, "/accounts/new", &[("username", &format!("y{n}{p}")), ("display_name", "越权"),
+                    ("unit_code", code), ("role", "leader")]).await,
+            ];
+            for w in writes {
+                prop_assert!(
+                    w.status.is_client_error(),
+                    "{role:?}@{unit} wrote outside at {code}: {} {}",
+                    w.status,
+                    w.body
+                );
+            }
+        }
+        // Accounts of the others.
+        for (other_id, other_unit, _, _) in &accounts {
+            if scope.contains(other_unit) {
+                continue;
+            }
+            for r in [
+                app.api(s, Method::GET, &format!("/accounts/{other_id}"), None)
+                    .await,
+                app.api(
+                    s,
+                    Method::GET,
+                    &format!("/api/v1/accounts/{other_id}"),
+                    None,
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/accounts/{other_id}"),
+                    &[("action", "disable")],
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/accounts/{other_id}"),
+                    &[("action", "reset_password")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::PATCH,
+                    &format!("/api/v1/accounts/{other_id}"),
+                    Some(json!({"disabled": true})),
+                )
+                .await,
+            ] {
+                prop_assert!(
+                    denied(r.status),
+                    "{role:?}@{unit} reached account {other_id}@{other_unit}: {}",
+                    r.status
+                );
+            }
+        }
+        // Lists show only the subtree.
+        let checks: [(&str, &str); 5] = [
+            ("/api/v1/org/units?q=%E6%9D%91", "code"),
+            ("/api/v1/org/units?q=4305", "code"),
+            ("/api/v1/accounts", "unit_code"),
+            ("/api/v1/audit", "unit_code"),
+            ("/api/v1/org/units", "code"),
+        ];
+        for (path, field) in checks {
+            let r = app.api(s, Method::GET, path, None).await;
+            if r.status == StatusCode::OK {
+                for item in r.json().as_array().unwrap() {
+                    let code = item[field].as_str().unwrap();
+                    prop_assert!(
+                        scope.contains(code),
+                        "{path} gave {code} to {role:?}@{unit}"
+                    );
+                }
+            } else {
+                prop_assert!(denied(r.status), "{path}: {}", r.status);
+            }
+        }
+        for path in [
+            "/org/search?q=%E7%A4%BE%E5%8C%BA",
+            "/org/search?q=4305",
+            "/accounts",
+            "/audit",
+        ] {
+            let r = app.get(Some(s), path).await;
+            prop_assert!(r.status == StatusCode::OK || denied(r.status));
+            for part in r.body.split("href=\"/org/").skip(1) {
+                let code = part.split(['"', '/', '?']).next().unwrap();
+                if !code.starts_with(|c: char| c.is_ascii_digit()) {
+                    continue;
+                }
+                prop_assert!(
+                    scope.contains(code),
+                    "{path} links {code} for {role:?}@{unit}"
+                );
+            }
+        }
+    }
+    prop_assert_eq!(
+        before,
+        fingerprint(app).await,
+        "something outside a scope changed"
+    );
+    Ok(())
+}
+
+on_both!(no_route_reaches_outside_the_subtree, |app| {
+    // A random tree: the county's units plus non-territorial units at random places.
+    let mut units: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE code LIKE '4305231%' AND LENGTH(code) <= 12 ORDER BY code",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    units.retain(|c| c.len() == 9 || c.ends_with("001") || c.ends_with("002"));
+    units.push(COUNTY.into());
+    units.push("43".into());
+    let root = Scope::of_unit("0");
+    let mut rng = rand::random::<u64>();
+    for i in 0..6 {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let parent_code = units[(rng >> 33) as usize % units.len()].clone();
+        let parent = kernel::org::store::get(&app.db, &root, &parent_code)
+            .await
+            .unwrap();
+        let mut tx = app.db.begin_write().await.unwrap();
+        let kind = UnitKind::NON_TERRITORIAL[i % 4];
+        let u = kernel::org::store::create_child(&mut tx, &parent, kind, &format!("测试单位{i}"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        units.push(u.code);
+    }
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: 10,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&case(units.len()), |c| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            handle.block_on(run_case(&app, &units, &c, n))
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+});
