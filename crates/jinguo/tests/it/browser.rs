@@ -1,1 +1,170 @@
-//! Placeholder: filled in below.
+//! A person in headless Chromium (Debian's chromium and chromedriver, driven over
+//! WebDriver): the county logs in, finds a township by two characters, creates a village
+//! account; the village logs in, changes her password and sees only her village.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::on_both;
+use crate::support::*;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn browser(profile: &std::path::Path) -> (Driver, Client) {
+    let port = free_port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (scripts/test installs chromium-driver)");
+    let driver = Driver(driver);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-quic", "--window-size=1200,900",
+                     format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    for attempt in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return (driver, c),
+            Err(e) if attempt == 49 => panic!("chromedriver did not answer: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    unreachable!()
+}
+
+async fn serve(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .ok();
+    });
+    format!("http://{addr}")
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+/// Waits until the browser shows `path` (navigation after a click is asynchronous).
+async fn wait_path(c: &Client, path: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.map(|u| u.path() == path).unwrap_or(false) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("browser never reached {path}: at {:?}", c.current_url().await);
+}
+
+async fn login(c: &Client, base: &str, user: &str, pw: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#username", user).await;
+    fill(c, "#password", pw).await;
+    click(c, "#login").await;
+}
+
+on_both!(county_creates_village_account_in_browser, |app| {
+    app.user("county", COUNTY, "county_admin").await;
+    let base = serve(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+
+    login(&c, &base, "county", PASSWORD).await;
+    wait_path(&c, "/").await;
+    assert!(c.source().await.unwrap().contains("邵阳县"));
+
+    // Find the township by two characters of its name.
+    c.goto(&format!("{base}/org")).await.unwrap();
+    fill(&c, "#org-q", "塘渡").await;
+    click(&c, "form.search button").await;
+    wait_path(&c, "/org/search").await;
+    c.find(Locator::LinkText("塘渡口镇")).await.unwrap().click().await.unwrap();
+    wait_path(&c, &format!("/org/{TOWN_A}")).await;
+    c.find(Locator::LinkText("大岭社区")).await.unwrap().click().await.unwrap();
+    wait_path(&c, &format!("/org/{VILLAGE_A}")).await;
+
+    // Create the village's account from its page.
+    click(&c, &format!("a[href='/accounts/new?unit={VILLAGE_A}']")).await;
+    wait_path(&c, "/accounts/new").await;
+    fill(&c, "#username", "daling").await;
+    fill(&c, "#display_name", "大岭社区妇联主席").await;
+    c.find(Locator::Css("#role")).await.unwrap().select_by_value("village_chair").await.unwrap();
+    click(&c, "#create").await;
+    let initial = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#initial-password")).await.unwrap().text().await.unwrap();
+    assert_eq!(initial.len(), 12);
+    let shot = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("jinguo-browser-created.png"), shot).ok();
+    click(&c, "form[action='/logout'] button").await;
+    wait_path(&c, "/login").await;
+
+    // The village logs in, must change her password first.
+    login(&c, &base, "daling", &initial).await;
+    wait_path(&c, "/account/password").await;
+    fill(&c, "#current", &initial).await;
+    fill(&c, "#new", "Xiangmei2026").await;
+    fill(&c, "#confirm", "Xiangmei2026").await;
+    click(&c, "#change").await;
+    wait_path(&c, "/").await;
+    let home = c.source().await.unwrap();
+    assert!(home.contains("大岭社区"));
+    let shot = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("jinguo-browser-village.png"), shot).ok();
+
+    // Only her village's subtree is visible.
+    c.goto(&format!("{base}/org/{COUNTY}")).await.unwrap();
+    assert!(c.source().await.unwrap().contains(kernel::i18n::Tr::default().s("err.not_found")));
+    c.goto(&format!("{base}/org/{TOWN_A}")).await.unwrap();
+    assert!(c.source().await.unwrap().contains(kernel::i18n::Tr::default().s("err.not_found")));
+    c.goto(&format!("{base}/org/search?q=社区")).await.unwrap();
+    let rows = c.find_all(Locator::Css("#org-results tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await.unwrap().contains(VILLAGE_A));
+    c.goto(&format!("{base}/org")).await.unwrap();
+    wait_path(&c, &format!("/org/{VILLAGE_A}")).await;
+    c.close().await.unwrap();
+    assert_eq!(app.audit_count("account.create").await, 1);
+    assert_eq!(app.audit_count("account.password_change").await, 1);
+});

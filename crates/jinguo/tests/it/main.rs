@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod audit;
 mod auth;
+mod browser;
 
 mod catalogue;
 mod cli;
