@@ -70,7 +70,7 @@ async fn run_in(g: &Global, args: &BenchArgs, tmp: &std::path::Path) -> anyhow::
         role: "county_admin".into(),
         phone: String::new(),
     };
-    let password = "Bench2026x";
+    let password = "Load2026xq";
     kernel::accounts::add_from_cli(&db, &input, Some(password)).await?;
     db.close().await;
 

@@ -319,3 +319,80 @@ on_both!(api_tokens_authenticate_without_csrf, |app| {
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert_eq!(bad.json()["error"]["code"], "err.login_required");
 });
+
+on_both!(expired_session_returns_to_the_wanted_page, |app| {
+    let id = app.user("wu", COUNTY, "county_admin").await;
+    let s = app.session_for(id).await;
+    sqlx::query("UPDATE sessions SET expires_at = 1 WHERE user_id = $1")
+        .bind(id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let r = app.get(Some(&s), &format!("/org/{TOWN_A}?page=1")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let next = format!("/org/{TOWN_A}?page=1");
+    assert_eq!(
+        r.location(),
+        format!(
+            "/login?next={}",
+            form_encode(&[("x", &next)]).trim_start_matches("x=")
+        )
+    );
+    // Logging in from there lands on that page; a foreign `next` lands home.
+    let page = app.get(None, r.location()).await;
+    assert!(
+        page.body
+            .contains(&format!("value=\"{}\"", next.replace('&', "&amp;")))
+            || page.body.contains(&next)
+    );
+    let pre = cookie_value(&page, kernel::auth::csrf::PRE_COOKIE).unwrap();
+    let token = hidden_csrf(&page.body).unwrap();
+    let cookie = format!("{}={pre}", kernel::auth::csrf::PRE_COOKIE);
+    let r = app
+        .post_raw(
+            Some(&cookie),
+            "/login",
+            &[
+                ("_csrf", &token),
+                ("username", "wu"),
+                ("password", PASSWORD),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), next);
+    let r = app
+        .post_raw(
+            Some(&cookie),
+            "/login",
+            &[
+                ("_csrf", &token),
+                ("username", "wu"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/");
+});
+
+on_both!(english_is_chosen_per_account, |app| {
+    let s = app.as_user("en_user", COUNTY, "county_admin").await;
+    let r = app.post(&s, "/lang", &[("lang", "en")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let home = app.get(Some(&s), "/").await;
+    assert!(
+        home.body.contains("Units in your area") && home.body.contains("lang=\"en\""),
+        "{}",
+        home.body
+    );
+    let r = app.get(Some(&s), "/org/110101").await;
+    assert!(r.body.contains("outside your area"));
+    let api = app
+        .api(&s, Method::GET, "/api/v1/org/units/110101", None)
+        .await;
+    assert_eq!(api.json()["error"]["code"], "err.not_found");
+    // Another account still reads Chinese.
+    let other = app.as_user("zh_user", COUNTY, "county_admin").await;
+    assert!(app.get(Some(&other), "/").await.body.contains("辖区内组织"));
+});

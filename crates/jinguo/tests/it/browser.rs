@@ -68,32 +68,50 @@ async fn serve(app: &TestApp) -> String {
     let addr = listener.local_addr().unwrap();
     let router = app.router.clone();
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .ok();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .ok();
     });
     format!("http://{addr}")
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {
-    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 /// Waits until the browser shows `path` (navigation after a click is asynchronous).
 async fn wait_path(c: &Client, path: &str) {
     for _ in 0..100 {
-        if c.current_url().await.map(|u| u.path() == path).unwrap_or(false) {
+        if c.current_url()
+            .await
+            .map(|u| u.path() == path)
+            .unwrap_or(false)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("browser never reached {path}: at {:?}", c.current_url().await);
+    panic!(
+        "browser never reached {path}: at {:?}",
+        c.current_url().await
+    );
 }
 
 async fn login(c: &Client, base: &str, user: &str, pw: &str) {
@@ -118,9 +136,19 @@ on_both!(county_creates_village_account_in_browser, |app| {
     fill(&c, "#org-q", "塘渡").await;
     click(&c, "form.search button").await;
     wait_path(&c, "/org/search").await;
-    c.find(Locator::LinkText("塘渡口镇")).await.unwrap().click().await.unwrap();
+    c.find(Locator::LinkText("塘渡口镇"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_path(&c, &format!("/org/{TOWN_A}")).await;
-    c.find(Locator::LinkText("大岭社区")).await.unwrap().click().await.unwrap();
+    c.find(Locator::LinkText("大岭社区"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_path(&c, &format!("/org/{VILLAGE_A}")).await;
 
     // Create the village's account from its page.
@@ -128,15 +156,29 @@ on_both!(county_creates_village_account_in_browser, |app| {
     wait_path(&c, "/accounts/new").await;
     fill(&c, "#username", "daling").await;
     fill(&c, "#display_name", "大岭社区妇联主席").await;
-    c.find(Locator::Css("#role")).await.unwrap().select_by_value("village_chair").await.unwrap();
+    c.find(Locator::Css("#role"))
+        .await
+        .unwrap()
+        .select_by_value("village_chair")
+        .await
+        .unwrap();
     click(&c, "#create").await;
     let initial = c
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#initial-password")).await.unwrap().text().await.unwrap();
+        .for_element(Locator::Css("#initial-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(initial.len(), 12);
     let shot = c.screenshot().await.unwrap();
-    std::fs::write(std::env::temp_dir().join("jinguo-browser-created.png"), shot).ok();
+    std::fs::write(
+        std::env::temp_dir().join("jinguo-browser-created.png"),
+        shot,
+    )
+    .ok();
     click(&c, "form[action='/logout'] button").await;
     wait_path(&c, "/login").await;
 
@@ -151,15 +193,30 @@ on_both!(county_creates_village_account_in_browser, |app| {
     let home = c.source().await.unwrap();
     assert!(home.contains("大岭社区"));
     let shot = c.screenshot().await.unwrap();
-    std::fs::write(std::env::temp_dir().join("jinguo-browser-village.png"), shot).ok();
+    std::fs::write(
+        std::env::temp_dir().join("jinguo-browser-village.png"),
+        shot,
+    )
+    .ok();
 
     // Only her village's subtree is visible.
     c.goto(&format!("{base}/org/{COUNTY}")).await.unwrap();
-    assert!(c.source().await.unwrap().contains(kernel::i18n::Tr::default().s("err.not_found")));
+    assert!(c
+        .source()
+        .await
+        .unwrap()
+        .contains(kernel::i18n::Tr::default().s("err.not_found")));
     c.goto(&format!("{base}/org/{TOWN_A}")).await.unwrap();
-    assert!(c.source().await.unwrap().contains(kernel::i18n::Tr::default().s("err.not_found")));
+    assert!(c
+        .source()
+        .await
+        .unwrap()
+        .contains(kernel::i18n::Tr::default().s("err.not_found")));
     c.goto(&format!("{base}/org/search?q=社区")).await.unwrap();
-    let rows = c.find_all(Locator::Css("#org-results tbody tr")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("#org-results tbody tr"))
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].text().await.unwrap().contains(VILLAGE_A));
     c.goto(&format!("{base}/org")).await.unwrap();

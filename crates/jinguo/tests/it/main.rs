@@ -10,4 +10,5 @@ mod browser;
 mod catalogue;
 mod cli;
 mod org;
+mod schema;
 mod scope;

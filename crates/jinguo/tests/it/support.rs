@@ -54,10 +54,8 @@ macro_rules! on_both {
 
 pub struct TestApp {
     pub db: Db,
-    pub state: AppState,
     pub router: Router,
     pub backend: Backend,
-    pub url: String,
     _tmp: tempfile::TempDir,
 }
 
@@ -119,13 +117,11 @@ impl TestApp {
         .expect("import county");
         settings.data_dir = tmp.path().to_path_buf();
         let state = AppState::new(db.clone(), settings);
-        let router = kernel::web::app(state.clone(), Vec::new());
+        let router = kernel::web::app(state, Vec::new());
         TestApp {
             db,
-            state,
             router,
             backend,
-            url,
             _tmp: tmp,
         }
     }

@@ -34,7 +34,18 @@ const ALLOWED_BEFORE_CHANGE: &[&str] = &["/account/password", "/logout", "/api/v
 /// Middleware: resolves the session or API token and enforces CSRF on state changes.
 pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match identify_inner(&state, req).await {
-        Ok(req) => next.run(req).await,
+        Ok(req) => {
+            let lang = match req.extensions().get::<Identity>() {
+                Some(Identity(Some(p))) => Some(p.lang),
+                _ => None,
+            };
+            let mut res = next.run(req).await;
+            // The error renderer runs outside this layer: tell it the account's language.
+            if let Some(lang) = lang {
+                res.extensions_mut().insert(lang);
+            }
+            res
+        }
         Err(e) => e.into_response(),
     }
 }

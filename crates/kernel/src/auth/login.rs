@@ -167,9 +167,13 @@ fn pre_cookie(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 async fn login_page(
     State(state): State<AppState>,
     PageLang(tr): PageLang,
+    Extension(ident): Extension<Identity>,
     jar: CookieJar,
     Query(q): Query<NextQuery>,
 ) -> Response {
+    if ident.0.is_some() {
+        return see_other(&safe_next(q.next.as_deref()));
+    }
     let (jar, token) = pre_cookie(jar, state.settings().secure_cookies);
     let page = LoginPage {
         c: Chrome::anonymous(tr, tr.s("auth.login_title").to_string(), token),
@@ -265,6 +269,9 @@ async fn set_lang(
     jar: CookieJar,
     Form(form): Form<LangForm>,
 ) -> AppResult<Response> {
+    if form.lang.is_empty() {
+        return Err(AppError::BadRequest("err.bad_request"));
+    }
     let lang = Lang::parse(&form.lang);
     if let Some(p) = ident.0 {
         let mut tx = state.db().begin_write().await?;
@@ -274,9 +281,6 @@ async fn set_lang(
             .execute(&mut **tx)
             .await?;
         tx.commit().await?;
-    }
-    if form.lang.is_empty() {
-        return Err(AppError::BadRequest("err.bad_request"));
     }
     let cookie = Cookie::build((session::LANG_COOKIE, lang.code()))
         .path("/")

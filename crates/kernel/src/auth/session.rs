@@ -111,20 +111,21 @@ pub async fn lookup(
         return Ok(None);
     };
     if expires <= now || created + max_hours * 3_600_000 <= now {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(&hash)
-            .execute(db.pool())
-            .await?;
+        let mut tx = db.begin_write().await?;
+        delete(&mut tx, &hash).await?;
+        tx.commit().await?;
         return Ok(None);
     }
     // Writing on every request would make every page a write; a minute is precise enough.
     if now - last_seen > 60_000 {
+        let mut tx = db.begin_write().await?;
         sqlx::query("UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE id_hash = $3")
             .bind(now)
             .bind(now + idle_minutes * 60_000)
             .bind(&hash)
-            .execute(db.pool())
+            .execute(&mut **tx)
             .await?;
+        tx.commit().await?;
     }
     p.csrf = Some(row.get(9));
     p.session = Some(hash);

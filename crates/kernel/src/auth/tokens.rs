@@ -94,11 +94,13 @@ pub async fn lookup(db: &Db, secret: &str) -> Result<Option<Principal>, sqlx::Er
         return Ok(None);
     }
     if now - row.get::<i64, _>(11) > 60_000 {
+        let mut tx = db.begin_write().await?;
         sqlx::query("UPDATE api_tokens SET last_used = $1 WHERE id = $2")
             .bind(now)
             .bind(row.get::<i64, _>(9))
-            .execute(db.pool())
+            .execute(&mut **tx)
             .await?;
+        tx.commit().await?;
     }
     Ok(principal_from(&row))
 }

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_kernel")];
 
 /// Applies the migrations the database has not seen; returns how many ran.
 pub async fn run(db: &Db) -> anyhow::Result<usize> {
+    apply(db, MIGRATIONS).await
+}
+
+/// Applies `migrations` in one transaction: all that are new, or none.
+pub async fn apply(db: &Db, migrations: &[Migration]) -> anyhow::Result<usize> {
     let mut tx = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
         // Two servers starting at once must not both migrate.
@@ -50,7 +55,7 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
         .map(|r| r.get::<i64, _>(0))
         .collect();
     if let Some(newest) = applied.iter().max() {
-        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        let known = migrations.last().map_or(0, |m| m.version);
         if *newest > known {
             anyhow::bail!(
                 "数据库结构版本 {newest} 比本程序认识的 {known} 新: 请使用更新版本的 jinguo"
@@ -58,7 +63,7 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
         }
     }
     let mut ran = 0;
-    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+    for m in migrations.iter().filter(|m| !applied.contains(&m.version)) {
         let sql = match db.backend() {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,

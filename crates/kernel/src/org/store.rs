@@ -163,8 +163,11 @@ pub struct LevelCount {
 /// forgets them all on any change made through this process.
 #[derive(Default)]
 pub struct CountsCache {
-    map: Mutex<HashMap<String, (Instant, Arc<Vec<LevelCount>>)>>,
+    map: Mutex<HashMap<String, CachedCounts>>,
 }
+
+/// When the counts were taken, and the counts.
+type CachedCounts = (Instant, Arc<Vec<LevelCount>>);
 
 const COUNTS_TTL: Duration = Duration::from_secs(60);
 

@@ -26,6 +26,11 @@ pub async fn not_found() -> AppError {
     AppError::NotFound
 }
 
+/// A handler that panicked becomes a 500 page, not a dropped connection.
+pub fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
 /// Middleware: renders error responses for people and programs.
 pub async fn render(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
@@ -37,6 +42,10 @@ pub async fn render(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let tr = Tr::new(lang_of(&parts));
     let res = next.run(Request::from_parts(parts, body)).await;
+    let tr = res
+        .extensions()
+        .get::<crate::i18n::Lang>()
+        .map_or(tr, |l| Tr::new(*l));
     let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
         // Errors of axum's own extractors (bad JSON, bad query) arrive as plain 4xx.
         if res.status().is_client_error()

@@ -40,6 +40,9 @@ pub fn app(state: AppState, extra: Vec<Router<AppState>>) -> Router {
         .route("/metrics", get(metrics::export))
         .merge(assets::routes())
         .fallback(errors::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            errors::panicked,
+        ))
         .layer(middleware::from_fn(errors::render))
         .layer(middleware::from_fn_with_state(
             state.clone(),
