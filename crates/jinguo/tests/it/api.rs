@@ -97,13 +97,21 @@ on_both!(openapi_documents_every_api_route, |app| {
 on_both!(health_and_metrics, |app| {
     let r = app.get(None, "/healthz").await;
     assert_eq!(r.status, StatusCode::OK);
+    for page in ["/login", "/healthz", "/nothing"] {
+        let r = app.get(None, page).await;
+        assert_eq!(r.headers["x-frame-options"], "DENY", "{page}");
+        assert!(r.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'"));
+    }
     assert_eq!(r.json()["status"], "ok");
     app.get(None, "/login").await;
     let r = app.get(None, "/metrics").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body.contains(
-            "jinguo_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"
+            "jinguo_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 2"
         ),
         "{}",
         r.body

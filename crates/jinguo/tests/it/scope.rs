@@ -116,10 +116,12 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
     .fetch_all(app.db.pool())
     .await
     .unwrap();
-    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let tokens: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) + CAST(COALESCE(SUM(revoked), 0) AS BIGINT) * 1000 FROM api_tokens",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     (units, users, tokens)
 }
 
@@ -137,10 +139,21 @@ async fn run_case(
     for (i, (u, role)) in c.accounts.iter().enumerate() {
         let name = format!("p{n}x{i}");
         let id = app.user(&name, &units[*u], role.as_str()).await;
-        accounts.push((id, units[*u].clone(), *role, app.session_for(id).await));
+        let mut tx = app.db.begin_write().await.unwrap();
+        let (token_id, _) = kernel::auth::tokens::create(&mut tx, id, "t", 30)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        accounts.push((
+            id,
+            units[*u].clone(),
+            *role,
+            app.session_for(id).await,
+            token_id,
+        ));
     }
     let before = fingerprint(app).await;
-    for (_, unit, role, s) in &accounts {
+    for (me, unit, role, s, _) in &accounts {
         let scope = Scope::of_unit(unit);
         for p in &c.probes {
             let code = &units[*p];
@@ -196,7 +209,14 @@ async fn run_case(
             }
         }
         // Accounts of the others.
-        for (other_id, other_unit, _, _) in &accounts {
+        for (other_id, other_unit, _, _, other_token) in &accounts {
+            if other_id != me {
+                // Tokens are personal, whatever the scope.
+                let r = app
+                    .post(s, &format!("/account/tokens/{other_token}/revoke"), &[])
+                    .await;
+                prop_assert_eq!(r.status, StatusCode::NOT_FOUND);
+            }
             if scope.contains(other_unit) {
                 continue;
             }
