@@ -56,6 +56,9 @@ async fn run_in(g: &Global, args: &BenchArgs, tmp: &std::path::Path) -> anyhow::
         r.units,
         r.units as f64 / secs
     );
+    if let Some(kib) = status_kib(std::process::id(), "VmHWM:") {
+        println!("import command peak memory: {:.1} MB", kib as f64 / 1024.0);
+    }
     let start = Instant::now();
     let again = import::import(&db, &divisions, &Selection::All, &Actor::cli()).await?;
     println!(
@@ -91,7 +94,7 @@ async fn run_in(g: &Global, args: &BenchArgs, tmp: &std::path::Path) -> anyhow::
     let pid = child.id().unwrap_or(0);
     let base = format!("http://127.0.0.1:{}", args.port);
     let outcome = load(&base, password, args).await;
-    let rss = rss_kib(pid);
+    let rss = status_kib(pid, "VmRSS:");
     let _ = child.kill().await;
     let (count, elapsed, mut lat) = outcome?;
     lat.sort_unstable();
@@ -203,12 +206,12 @@ async fn login(base: &str, user: &str, password: &str) -> anyhow::Result<reqwest
     Ok(c)
 }
 
-/// Resident memory of a process, from /proc.
-fn rss_kib(pid: u32) -> Option<u64> {
+/// A memory figure of a process (`VmRSS:` resident, `VmHWM:` peak), from /proc.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(PathBuf::from(format!("/proc/{pid}/status"))).ok()?;
     status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()

@@ -221,6 +221,19 @@ on_both!(county_creates_village_account_in_browser, |app| {
     assert!(rows[0].text().await.unwrap().contains(VILLAGE_A));
     c.goto(&format!("{base}/org")).await.unwrap();
     wait_path(&c, &format!("/org/{VILLAGE_A}")).await;
+    // On a phone the same page fits the screen: no sideways scrolling.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/org/{VILLAGE_A}")).await.unwrap();
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::Value::Bool(true));
+    let shot = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("jinguo-browser-phone.png"), shot).ok();
     c.close().await.unwrap();
     assert_eq!(app.audit_count("account.create").await, 1);
     assert_eq!(app.audit_count("account.password_change").await, 1);

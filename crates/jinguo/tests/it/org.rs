@@ -127,6 +127,17 @@ on_both!(non_territorial_units_hang_under_a_parent, |app| {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Only territorial units take them.
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/org/units",
+            Some(json!({"parent": format!("{COUNTY}N001"), "kind": "agency", "name": "下挂"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "parent");
     // They are counted below the county and found by name.
     let r = app
         .api(

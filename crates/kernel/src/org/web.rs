@@ -152,6 +152,9 @@ pub async fn create_unit(state: &AppState, ctx: &Ctx, input: &NewUnitInput) -> A
     ctx.require(Perm::EditOrg)?;
     let parent = store::get(state.db(), &ctx.scope, input.parent.trim()).await?;
     let mut errs = Vec::new();
+    if !parent.is_territorial() {
+        errs.push(FieldError::new("parent", "org.parent_not_territorial"));
+    }
     let kind = UnitKind::parse(&input.kind).filter(|k| *k != UnitKind::Territorial);
     if kind.is_none() {
         errs.push(FieldError::new("kind", "org.kind_invalid"));
