@@ -221,15 +221,7 @@ fn ensure_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects and migrates.
-pub async fn open(url: &str) -> anyhow::Result<Db> {
-    let db = Db::connect(url).await?;
-    let ran = kernel::db::migrate::run(&db).await?;
-    if ran > 0 {
-        tracing::info!(migrations = ran, "database migrated");
-    }
-    Ok(db)
-}
+pub use jinguo::open;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use kernel::{AppState, Db, Settings};
+use kernel::{Db, Settings};
 
 pub async fn serve(db: Db, settings: Settings, listen: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = listen
@@ -12,8 +12,8 @@ pub async fn serve(db: Db, settings: Settings, listen: &str) -> anyhow::Result<(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
-    let state = AppState::new(db.clone(), settings);
-    let app = kernel::web::app(state, Vec::new());
+    let state = jinguo::state(db.clone(), settings)?;
+    let app = jinguo::app(state);
     println!("巾帼已启动: http://{addr}/  (Ctrl-C 停止)");
     tracing::info!(%addr, backend = ?db.backend(), "serving");
     axum::serve(

@@ -42,6 +42,8 @@ impl Default for Settings {
 
 pub struct Inner {
     pub db: Db,
+    /// Encrypts and indexes sensitive personal fields.
+    pub cipher: crate::crypto::Cipher,
     pub settings: Settings,
     pub metrics: Metrics,
     pub counts: CountsCache,
@@ -53,9 +55,10 @@ pub struct Inner {
 pub struct AppState(pub Arc<Inner>);
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings) -> AppState {
+    pub fn new(db: Db, settings: Settings, cipher: crate::crypto::Cipher) -> AppState {
         AppState(Arc::new(Inner {
             db,
+            cipher,
             settings,
             metrics: Metrics::new(),
             counts: CountsCache::default(),

@@ -10,5 +10,6 @@ mod browser;
 mod catalogue;
 mod cli;
 mod org;
+mod registry;
 mod schema;
 mod scope;

@@ -106,7 +106,9 @@ impl TestApp {
         let tmp = tempfile::tempdir().expect("tempdir");
         let url = fresh_url(backend, tmp.path()).await;
         let db = Db::connect(&url).await.expect("connect");
-        kernel::db::migrate::run(&db).await.expect("migrate");
+        kernel::db::migrate::run(&db, jinguo::CAPABILITIES)
+            .await
+            .expect("migrate");
         import::import(
             &db,
             &DIVISIONS,
@@ -116,8 +118,9 @@ impl TestApp {
         .await
         .expect("import county");
         settings.data_dir = tmp.path().to_path_buf();
-        let state = AppState::new(db.clone(), settings);
-        let router = kernel::web::app(state, Vec::new());
+        let cipher = kernel::crypto::Cipher::new(&rand::random::<[u8; 32]>());
+        let state = AppState::new(db.clone(), settings, cipher);
+        let router = jinguo::app(state);
         TestApp {
             db,
             router,

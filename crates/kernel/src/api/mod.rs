@@ -1,9 +1,6 @@
 //! The JSON API under `/api/v1`. Routes are mounted through utoipa-axum's `routes!`, so
 //! mounting a route documents it; the document is served at `/api/v1/openapi.json`.
 
-use std::sync::LazyLock;
-
-use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -49,16 +46,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::get_unit, org::update_unit))
         .routes(routes!(org::list_children))
         .routes(routes!(aud::list_audit))
-}
-
-static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
-    LazyLock::new(|| router().split_for_parts().1);
-
-/// The OpenAPI document of what is served.
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    &DOCUMENT
-}
-
-pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(document())
 }

@@ -33,6 +33,8 @@ pub enum Perm {
     EditRecords = 16,
     HandleCases = 32,
     ManageSystem = 64,
+    /// See resident ID numbers, phones and addresses unmasked (each view is audited).
+    RevealPersonal = 128,
 }
 
 impl Role {
@@ -83,6 +85,7 @@ impl Role {
                 EditRecords,
                 HandleCases,
                 ManageSystem,
+                RevealPersonal,
             ]),
             Role::CountyAdmin => p(&[
                 ViewOrg,
@@ -91,10 +94,18 @@ impl Role {
                 ViewAudit,
                 EditRecords,
                 HandleCases,
+                RevealPersonal,
             ]),
-            Role::TownshipChair => p(&[ViewOrg, EditOrg, ManageAccounts, EditRecords, HandleCases]),
+            Role::TownshipChair => p(&[
+                ViewOrg,
+                EditOrg,
+                ManageAccounts,
+                EditRecords,
+                HandleCases,
+                RevealPersonal,
+            ]),
             Role::VillageChair => p(&[ViewOrg, EditRecords]),
-            Role::RightsOfficer => p(&[ViewOrg, EditRecords, HandleCases]),
+            Role::RightsOfficer => p(&[ViewOrg, EditRecords, HandleCases, RevealPersonal]),
             Role::Leader => p(&[ViewOrg, ViewAudit]),
         }
     }
@@ -163,7 +174,8 @@ pub mod need {
         ViewAudit,
         EditRecords,
         HandleCases,
-        ManageSystem
+        ManageSystem,
+        RevealPersonal
     );
 }
 

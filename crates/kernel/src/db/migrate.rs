@@ -6,7 +6,9 @@ use sqlx::Row;
 
 use super::{now_ms, Backend, Db};
 
-/// One migration: its version, name and the SQL for each backend.
+/// One migration: its version, name and the SQL for each backend. Versions are global:
+/// the kernel uses 1-999, each capability its own thousand.
+#[derive(Clone, Copy, Debug)]
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
@@ -25,12 +27,17 @@ macro_rules! migration {
     };
 }
 
-/// Every migration, in order. Append only: a released migration never changes.
+/// The kernel's migrations, in order. Append only: a released migration never changes.
 pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_kernel")];
 
-/// Applies the migrations the database has not seen; returns how many ran.
-pub async fn run(db: &Db) -> anyhow::Result<usize> {
-    apply(db, MIGRATIONS).await
+/// Applies the kernel's and the given capabilities' migrations the database has not seen.
+pub async fn run(db: &Db, capabilities: &[crate::Capability]) -> anyhow::Result<usize> {
+    let mut all: Vec<Migration> = MIGRATIONS.to_vec();
+    for c in capabilities {
+        all.extend_from_slice(c.migrations);
+    }
+    all.sort_by_key(|m| m.version);
+    apply(db, &all).await
 }
 
 /// Applies `migrations` in one transaction: all that are new, or none.

@@ -14,24 +14,33 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// Every route of the kernel, pages and API, with the layers that apply to all of them.
-/// Capability crates pass their own routers in `extra`.
-pub fn app(state: AppState, extra: Vec<Router<AppState>>) -> Router {
+/// Every route, pages and API, of the kernel and the given capabilities, with the layers
+/// that apply to all of them.
+pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
     let mut pages = Router::new()
         .merge(home::routes())
         .merge(crate::auth::login::routes())
         .merge(crate::accounts::web::routes())
         .merge(crate::org::web::routes())
         .merge(crate::audit::web::routes());
-    for r in extra {
-        pages = pages.merge(r);
+    let mut api = crate::api::router();
+    for c in capabilities {
+        pages = pages.merge((c.pages)());
+        api = api.merge((c.api)());
     }
-    let (api, _doc) = crate::api::router().split_for_parts();
+    let (api, doc) = api.split_for_parts();
+    let doc = std::sync::Arc::new(doc);
     let limit = state.settings().max_body_bytes;
     Router::new()
         .merge(pages)
         .merge(api)
-        .route("/api/v1/openapi.json", get(crate::api::openapi_json))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::ctx::identify,

@@ -170,6 +170,17 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// `a=1&b=2` of the non-empty values, for links that keep a list's filters.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
+
 /// Paging of a list: page number from 1 and page size.
 #[derive(Clone, Copy, Debug)]
 pub struct Paging {

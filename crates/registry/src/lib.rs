@@ -1,0 +1,30 @@
+//! Registry (台账): the people a federation works for — persons with their resident IDs,
+//! encrypted at rest and masked on screen. Households, categories, pairing help and Excel
+//! import come next (see the note).
+
+pub mod api;
+pub mod ethnicity;
+pub mod person;
+pub mod service;
+pub mod store;
+pub mod web;
+
+use kernel::db::migrate::Migration;
+use kernel::Capability;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1001,
+    name: "1001_persons",
+    sqlite: include_str!("../migrations/sqlite/1001_persons.sql"),
+    postgres: include_str!("../migrations/postgres/1001_persons.sql"),
+}];
+
+/// The actions the registry audits.
+pub const ACTIONS: &[&str] = &["person.create", "person.update", "person.reveal"];
+
+pub const CAPABILITY: Capability = Capability {
+    name: "registry",
+    migrations: MIGRATIONS,
+    pages: web::routes,
+    api: api::router,
+};

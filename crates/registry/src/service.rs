@@ -1,0 +1,162 @@
+//! What pages and API both do with persons: checks of scope and permission, the write,
+//! and its audit entry, in one place.
+
+use kernel::audit::{self, Entry};
+use kernel::auth::{Ctx, Perm};
+use kernel::error::{AppError, AppResult, FieldError};
+use kernel::state::AppState;
+
+use crate::person::{validate, Person, PersonInput, Revealed, ValidPerson};
+use crate::store::{self, PersonRow};
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&kernel::time::china())
+        .date_naive()
+}
+
+/// Checks the input and that the residence is a village or community in the scope.
+async fn checked(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<ValidPerson> {
+    let unit = input.unit_code.trim();
+    let unit_error = if unit.is_empty() {
+        None
+    } else {
+        match kernel::org::store::get(state.db(), &ctx.scope, unit).await {
+            Ok(u) if u.is_territorial() && u.level == 5 => None,
+            Ok(_) => Some(FieldError::new("unit_code", "person.unit_not_village")),
+            Err(_) => Some(FieldError::new("unit_code", "account.unit_invalid")),
+        }
+    };
+    match (validate(input, today()), unit_error) {
+        (Ok(v), None) => Ok(v),
+        (Ok(_), Some(e)) => Err(AppError::Invalid(vec![e])),
+        (Err(mut errs), e) => {
+            errs.extend(e);
+            Err(AppError::Invalid(errs))
+        }
+    }
+}
+
+/// What the account may see of a person: a restricted person's details only with the
+/// case-handling permission.
+pub fn visible(ctx: &Ctx, mut p: Person) -> Person {
+    if p.restricted && !ctx.p.role.has(Perm::HandleCases) {
+        let first: String = p.name.chars().take(1).collect();
+        p.name = format!("{first}**");
+        p.id_number = None;
+        p.phone = None;
+        p.address = None;
+        p.hukou_code.clear();
+        p.notes.clear();
+        p.birth_date.clear();
+    }
+    p
+}
+
+/// Registers a person.
+pub async fn create(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<Person> {
+    ctx.require(Perm::EditRecords)?;
+    let v = checked(state, ctx, input).await?;
+    let mut tx = state.db().begin_write().await?;
+    let id = store::insert(&mut tx, &state.cipher, &v, Some(ctx.p.user_id)).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.create",
+            &v.unit_code,
+            &format!("person:{id}"),
+        )
+        .detail(serde_json::json!({"name": v.name, "has_id": v.id.is_some()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(store::get(state.db(), &state.cipher, &ctx.scope, id)
+        .await?
+        .person)
+}
+
+/// Saves an edit made from `input.version`; someone else's save in between is a conflict.
+pub async fn update(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    input: &PersonInput,
+) -> AppResult<Person> {
+    ctx.require(Perm::EditRecords)?;
+    let before = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
+    if before.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let v = checked(state, ctx, input).await?;
+    let version = input.version.unwrap_or(before.person.version);
+    let mut tx = state.db().begin_write().await?;
+    if !store::update(&mut tx, &state.cipher, id, version, &v).await? {
+        return Err(AppError::Conflict("person.changed"));
+    }
+    let b = &before.person;
+    let mut changed = Vec::new();
+    for (field, same) in [
+        ("name", b.name == v.name),
+        ("unit_code", b.unit_code == v.unit_code),
+        ("hukou_code", b.hukou_code == v.hukou_code),
+        ("ethnicity", b.ethnicity == v.ethnicity),
+        ("restricted", b.restricted == v.restricted),
+        ("notes", b.notes == v.notes),
+    ] {
+        if !same {
+            changed.push(field);
+        }
+    }
+    // Sensitive fields are named, never written into the log.
+    let old = before.reveal(&state.cipher);
+    if old.id_number.as_deref() != v.id.as_ref().map(|i| i.as_str()) {
+        changed.push("id_number");
+    }
+    if old.phone != v.phone {
+        changed.push("phone");
+    }
+    if old.address.unwrap_or_default() != v.address {
+        changed.push("address");
+    }
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.update",
+            &v.unit_code,
+            &format!("person:{id}"),
+        )
+        .detail(serde_json::json!({"changed": changed, "from_unit": b.unit_code})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(store::get(state.db(), &state.cipher, &ctx.scope, id)
+        .await?
+        .person)
+}
+
+/// Shows the sensitive fields in clear to a role that may see them, and audits who saw whom.
+pub async fn reveal(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(PersonRow, Revealed)> {
+    ctx.require(Perm::RevealPersonal)?;
+    let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
+    if row.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let revealed = row.reveal(&state.cipher);
+    let mut tx = state.db().begin_write().await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.reveal",
+            &row.person.unit_code,
+            &format!("person:{id}"),
+        )
+        .detail(serde_json::json!({"name": row.person.name,
+                "fields": ["id_number", "phone", "address"]})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((row, revealed))
+}

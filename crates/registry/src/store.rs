@@ -1,0 +1,252 @@
+//! SQL of the registry. Every read takes the request's scope and filters on the residence
+//! unit's code range.
+
+use kernel::crypto::Cipher;
+use kernel::db::{now_ms, Db, WriteTx};
+use kernel::error::{AppError, AppResult, FieldError};
+use kernel::idcard::Sex;
+use kernel::scope::Scope;
+use sqlx::Row;
+
+use crate::person::{masked, Person, Revealed, ValidPerson};
+
+const COLUMNS: &str = "p.id, p.unit_code, o.name, p.hukou_code, p.name, p.sex, p.birth_date, \
+    p.ethnicity, p.id_enc, p.phone_enc, p.address_enc, p.notes, p.restricted, p.version, \
+    p.created_at, p.updated_at";
+
+/// A stored person with her sensitive fields still encrypted.
+pub struct PersonRow {
+    pub person: Person,
+    id_enc: Option<String>,
+    phone_enc: Option<String>,
+    address_enc: Option<String>,
+}
+
+impl PersonRow {
+    fn from(r: &sqlx::any::AnyRow, cipher: &Cipher) -> PersonRow {
+        let id_enc: Option<String> = r.get(8);
+        let phone_enc: Option<String> = r.get(9);
+        let address_enc: Option<String> = r.get(10);
+        let dec = |v: &Option<String>| v.as_deref().and_then(|e| cipher.decrypt(e));
+        let (id_m, phone_m, addr_m) = masked(
+            dec(&id_enc).as_deref(),
+            dec(&phone_enc).as_deref(),
+            dec(&address_enc).as_deref(),
+        );
+        PersonRow {
+            person: Person {
+                id: r.get(0),
+                unit_code: r.get(1),
+                unit_name: r.get(2),
+                hukou_code: r.get(3),
+                name: r.get(4),
+                sex: Sex::parse(&r.get::<String, _>(5)).unwrap_or(Sex::Female),
+                birth_date: r.get::<Option<String>, _>(6).unwrap_or_default(),
+                ethnicity: r.get(7),
+                id_number: id_m,
+                phone: phone_m,
+                address: addr_m,
+                notes: r.get(11),
+                restricted: r.get::<i64, _>(12) != 0,
+                version: r.get(13),
+                created_at: r.get(14),
+                updated_at: r.get(15),
+            },
+            id_enc,
+            phone_enc,
+            address_enc,
+        }
+    }
+
+    /// The sensitive fields in clear.
+    pub fn reveal(&self, cipher: &Cipher) -> Revealed {
+        let dec = |v: &Option<String>| v.as_deref().and_then(|e| cipher.decrypt(e));
+        Revealed {
+            id_number: dec(&self.id_enc),
+            phone: dec(&self.phone_enc),
+            address: dec(&self.address_enc),
+        }
+    }
+}
+
+/// One person of the scope.
+pub async fn get(db: &Db, cipher: &Cipher, scope: &Scope, id: i64) -> AppResult<PersonRow> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM persons p JOIN org_units o ON o.code = p.unit_code \
+         WHERE p.id = $1 AND p.unit_code >= $2 AND p.unit_code < $3 AND p.status = 'active'"
+    ))
+    .bind(id)
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| PersonRow::from(&r, cipher))
+        .ok_or(AppError::NotFound)
+}
+
+/// The search of the person list.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct Filter {
+    /// Part of a name (two characters are enough), a resident ID (exact) or a phone (exact)
+    pub q: Option<String>,
+    /// Only residents of this unit's subtree
+    pub unit: Option<String>,
+    /// F or M
+    pub sex: Option<String>,
+    /// name | birth | newest
+    pub sort: Option<String>,
+    pub page: Option<i64>,
+}
+
+enum Bind {
+    S(String),
+}
+
+/// Persons of the scope matching the filter; `limit` rows from `offset`.
+pub async fn search(
+    db: &Db,
+    cipher: &Cipher,
+    scope: &Scope,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<PersonRow>> {
+    let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
+        Some(_) => return Err(AppError::NotFound),
+        None => (scope.lo().to_string(), scope.hi().to_string()),
+    };
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM persons p JOIN org_units o ON o.code = p.unit_code \
+         WHERE p.unit_code >= $1 AND p.unit_code < $2 AND p.status = 'active'"
+    );
+    let mut binds = vec![Bind::S(lo), Bind::S(hi)];
+    let mut add = |cond: &str, v: String, sql: &mut String| {
+        binds.push(Bind::S(v));
+        sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+    };
+    let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
+    if !q.is_empty() {
+        let today = chrono::Utc::now()
+            .with_timezone(&kernel::time::china())
+            .date_naive();
+        if let Ok(id) = kernel::idcard::ResidentId::parse(&q, today) {
+            add(
+                " AND p.id_hash = ?",
+                cipher.index("id", id.as_str()),
+                &mut sql,
+            );
+        } else if let Ok(phone) = kernel::phone::parse(&q) {
+            add(
+                " AND p.phone_hash = ?",
+                cipher.index("phone", &phone),
+                &mut sql,
+            );
+        } else {
+            add(
+                " AND p.name LIKE ? ESCAPE '\\'",
+                format!("%{}%", kernel::text::like_escape(&q)),
+                &mut sql,
+            );
+        }
+    }
+    if let Some(s) = f.sex.as_deref().and_then(Sex::parse) {
+        add(" AND p.sex = ?", s.code().to_string(), &mut sql);
+    }
+    sql.push_str(match f.sort.as_deref() {
+        Some("birth") => " ORDER BY p.birth_date, p.id",
+        Some("newest") => " ORDER BY p.id DESC",
+        _ => " ORDER BY p.name, p.id",
+    });
+    sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    let mut query = sqlx::query(&sql);
+    for Bind::S(s) in binds {
+        query = query.bind(s);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(|r| PersonRow::from(r, cipher)).collect())
+}
+
+fn duplicate_id(e: sqlx::Error) -> AppError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            AppError::Invalid(vec![FieldError::new("id_number", "person.id_duplicate")])
+        }
+        other => other.into(),
+    }
+}
+
+/// Inserts a person; a resident ID already registered is refused at its field.
+pub async fn insert(
+    tx: &mut WriteTx,
+    cipher: &Cipher,
+    p: &ValidPerson,
+    created_by: Option<i64>,
+) -> AppResult<i64> {
+    let now = now_ms();
+    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
+    sqlx::query_scalar(
+        "INSERT INTO persons (county_code, unit_code, hukou_code, name, sex, birth_date, ethnicity, \
+         id_hash, id_enc, phone_hash, phone_enc, address_enc, notes, restricted, created_by, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+    )
+    .bind(kernel::org::model::county_of(&p.unit_code))
+    .bind(&p.unit_code)
+    .bind(&p.hukou_code)
+    .bind(&p.name)
+    .bind(p.sex.code())
+    .bind(p.birth_date.format("%Y-%m-%d").to_string())
+    .bind(&p.ethnicity)
+    .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
+    .bind(enc(p.id.as_ref().map(|i| i.as_str())))
+    .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
+    .bind(enc(p.phone.as_deref()))
+    .bind(enc(Some(p.address.as_str())))
+    .bind(&p.notes)
+    .bind(i64::from(p.restricted))
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(&mut ***tx)
+    .await
+    .map_err(duplicate_id)
+}
+
+/// Replaces a person's fields if she is still at `version`; false if someone saved first.
+pub async fn update(
+    tx: &mut WriteTx,
+    cipher: &Cipher,
+    id: i64,
+    version: i64,
+    p: &ValidPerson,
+) -> AppResult<bool> {
+    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
+    let n = sqlx::query(
+        "UPDATE persons SET county_code = $1, unit_code = $2, hukou_code = $3, name = $4, sex = $5, \
+         birth_date = $6, ethnicity = $7, id_hash = $8, id_enc = $9, phone_hash = $10, phone_enc = $11, \
+         address_enc = $12, notes = $13, restricted = $14, updated_at = $15, version = version + 1 \
+         WHERE id = $16 AND version = $17",
+    )
+    .bind(kernel::org::model::county_of(&p.unit_code))
+    .bind(&p.unit_code)
+    .bind(&p.hukou_code)
+    .bind(&p.name)
+    .bind(p.sex.code())
+    .bind(p.birth_date.format("%Y-%m-%d").to_string())
+    .bind(&p.ethnicity)
+    .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
+    .bind(enc(p.id.as_ref().map(|i| i.as_str())))
+    .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
+    .bind(enc(p.phone.as_deref()))
+    .bind(enc(Some(p.address.as_str())))
+    .bind(&p.notes)
+    .bind(i64::from(p.restricted))
+    .bind(now_ms())
+    .bind(id)
+    .bind(version)
+    .execute(&mut ***tx)
+    .await
+    .map_err(duplicate_id)?
+    .rows_affected();
+    Ok(n == 1)
+}

@@ -1,0 +1,332 @@
+//! Registry pages: the person list with search and filters, register, view, edit, reveal.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use kernel::auth::roles::need;
+use kernel::auth::{Can, Ctx, Perm};
+use kernel::error::{field_error, AppError, AppResult, FieldError};
+use kernel::idcard::Sex;
+use kernel::state::AppState;
+use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
+
+use crate::person::{Person, PersonInput, Revealed};
+use crate::service::{self, visible};
+use crate::store::{self, Filter};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/registry/persons", get(list_page))
+        .route("/registry/persons/new", get(new_page).post(new_submit))
+        .route("/registry/persons/{id}", get(show_page))
+        .route(
+            "/registry/persons/{id}/edit",
+            get(edit_page).post(edit_submit),
+        )
+        .route("/registry/persons/{id}/reveal", post(reveal_submit))
+}
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "registry/list.html")]
+struct ListPage {
+    c: Chrome,
+    f: Filter,
+    persons: Vec<Person>,
+    page: i64,
+    more: bool,
+    can_edit: bool,
+}
+
+impl ListPage {
+    fn link(&self, page: i64) -> String {
+        let mut s = kernel::web::page::query_string(&[
+            ("q", self.f.q.as_deref()),
+            ("unit", self.f.unit.as_deref()),
+            ("sex", self.f.sex.as_deref()),
+            ("sort", self.f.sort.as_deref()),
+        ]);
+        s.push_str(&format!("&page={page}"));
+        format!("/registry/persons?{s}")
+    }
+
+    fn eth(&self, code: &str) -> String {
+        self.c.tr.s(&crate::ethnicity::key(code)).to_string()
+    }
+}
+
+/// 人员台账
+async fn list_page(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Query(f): Query<Filter>,
+) -> AppResult<Response> {
+    let paging = Paging::new(f.page, PER_PAGE);
+    let rows = store::search(
+        state.db(),
+        &state.cipher,
+        &ctx.scope,
+        &f,
+        paging.size + 1,
+        paging.offset(),
+    )
+    .await?;
+    let more = rows.len() as i64 > paging.size;
+    let persons = rows
+        .into_iter()
+        .take(paging.size as usize)
+        .map(|r| visible(&ctx, r.person))
+        .collect();
+    let page = ListPage {
+        c: Chrome::new(&ctx, "registry", ctx.tr.s("person.list_title").to_string()),
+        f,
+        persons,
+        page: paging.page,
+        more,
+        can_edit: ctx.p.role.has(Perm::EditRecords),
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "registry/form.html")]
+struct FormPage {
+    c: Chrome,
+    action: String,
+    form: PersonInput,
+    errors: Vec<FieldError>,
+    ethnicities: Vec<String>,
+}
+
+impl FormPage {
+    fn err(&self, field: &str) -> Option<&'static str> {
+        field_error(&self.errors, field).map(|e| e.key)
+    }
+
+    fn eth(&self, code: &str) -> String {
+        self.c.tr.s(&crate::ethnicity::key(code)).to_string()
+    }
+
+    fn new(
+        ctx: &Ctx,
+        title: &str,
+        action: String,
+        form: PersonInput,
+        errors: Vec<FieldError>,
+    ) -> FormPage {
+        FormPage {
+            c: Chrome::new(ctx, "registry", ctx.tr.s(title).to_string()),
+            action,
+            form,
+            errors,
+            ethnicities: crate::ethnicity::codes().collect(),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct UnitQuery {
+    unit: Option<String>,
+}
+
+/// 登记人员
+async fn new_page(
+    Can(ctx, ..): Can<need::EditRecords>,
+    Query(q): Query<UnitQuery>,
+) -> AppResult<Response> {
+    let form = PersonInput {
+        unit_code: q.unit.unwrap_or_default(),
+        ethnicity: "01".into(),
+        ..PersonInput::default()
+    };
+    Ok(render(&FormPage::new(
+        &ctx,
+        "person.new_title",
+        "/registry/persons/new".into(),
+        form,
+        Vec::new(),
+    )))
+}
+
+async fn new_submit(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Form(form): Form<PersonInput>,
+) -> AppResult<Response> {
+    match service::create(&state, &ctx, &form).await {
+        Ok(p) => Ok(see_other(&format!("/registry/persons/{}", p.id))),
+        Err(AppError::Invalid(errors)) => Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::new(
+                &ctx,
+                "person.new_title",
+                "/registry/persons/new".into(),
+                form,
+                errors,
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry/show.html")]
+struct ShowPage {
+    c: Chrome,
+    p: Person,
+    revealed: Option<Revealed>,
+    can_edit: bool,
+    can_reveal: bool,
+    hidden: bool,
+    age: i32,
+}
+
+impl ShowPage {
+    fn new(ctx: &Ctx, p: Person, revealed: Option<Revealed>) -> ShowPage {
+        let hidden = p.restricted && !ctx.p.role.has(Perm::HandleCases);
+        let age = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d")
+            .map(|b| {
+                crate::person::age(
+                    b,
+                    chrono::Utc::now()
+                        .with_timezone(&kernel::time::china())
+                        .date_naive(),
+                )
+            })
+            .unwrap_or(-1);
+        let p = visible(ctx, p);
+        ShowPage {
+            c: Chrome::new(ctx, "registry", p.name.clone()),
+            can_edit: ctx.p.role.has(Perm::EditRecords) && !hidden,
+            can_reveal: ctx.p.role.has(Perm::RevealPersonal) && !hidden && revealed.is_none(),
+            hidden,
+            age,
+            revealed,
+            p,
+        }
+    }
+
+    fn eth(&self, code: &str) -> String {
+        if code.is_empty() {
+            String::new()
+        } else {
+            self.c.tr.s(&crate::ethnicity::key(code)).to_string()
+        }
+    }
+}
+
+/// 人员详情
+async fn show_page(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
+    Ok(render(&ShowPage::new(&ctx, row.person, None)))
+}
+
+/// 查看完整信息 (audited)
+async fn reveal_submit(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::RevealPersonal>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (row, revealed) = service::reveal(&state, &ctx, id).await?;
+    Ok(render(&ShowPage::new(&ctx, row.person, Some(revealed))))
+}
+
+fn input_of(p: &Person) -> PersonInput {
+    PersonInput {
+        name: p.name.clone(),
+        sex: p.sex.code().to_string(),
+        birth_date: p.birth_date.clone(),
+        ethnicity: p.ethnicity.clone(),
+        unit_code: p.unit_code.clone(),
+        hukou_code: p.hukou_code.clone(),
+        notes: p.notes.clone(),
+        restricted: p.restricted,
+        version: Some(p.version),
+        ..PersonInput::default()
+    }
+}
+
+/// 编辑人员: sensitive fields are re-entered only when they change; left empty, they stay.
+async fn edit_page(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
+    if row.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let form = input_of(&row.person);
+    Ok(render(&FormPage::new(
+        &ctx,
+        "person.edit_title",
+        format!("/registry/persons/{id}/edit"),
+        form,
+        Vec::new(),
+    )))
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Path(id): Path<i64>,
+    Form(mut form): Form<PersonInput>,
+) -> AppResult<Response> {
+    // Empty sensitive fields on the edit form mean "unchanged".
+    let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
+    let old = row.reveal(&state.cipher);
+    for (typed, stored) in [
+        (&mut form.id_number, old.id_number),
+        (&mut form.phone, old.phone),
+        (&mut form.address, old.address),
+    ] {
+        if typed.trim().is_empty() {
+            *typed = stored.unwrap_or_default();
+        }
+    }
+    match service::update(&state, &ctx, id, &form).await {
+        Ok(p) => Ok(see_other(&format!("/registry/persons/{}", p.id))),
+        Err(AppError::Invalid(errors)) => {
+            let page = FormPage::new(
+                &ctx,
+                "person.edit_title",
+                format!("/registry/persons/{id}/edit"),
+                blank_sensitive(form),
+                errors,
+            );
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(AppError::Conflict(k)) => {
+            let page = FormPage::new(
+                &ctx,
+                "person.edit_title",
+                format!("/registry/persons/{id}/edit"),
+                blank_sensitive(form),
+                vec![FieldError::new("version", k)],
+            );
+            Ok(render_with(StatusCode::CONFLICT, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Sensitive values never travel back into a page unasked.
+fn blank_sensitive(mut f: PersonInput) -> PersonInput {
+    f.id_number.clear();
+    f.phone.clear();
+    f.address.clear();
+    f
+}
+
+/// The sex options of forms and filters.
+pub fn sexes() -> [Sex; 2] {
+    [Sex::Female, Sex::Male]
+}
