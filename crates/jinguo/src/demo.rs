@@ -76,6 +76,22 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<()> {
     for (username, name, unit, role) in accounts {
         ensure_account(&db, username, name, unit, role).await?;
     }
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+        .fetch_one(db.pool())
+        .await?;
+    if existing == 0 {
+        let villages: Vec<String> = units
+            .iter()
+            .filter(|d| d.code.len() == 12 && d.code.starts_with(&township.code))
+            .map(|d| d.code.clone())
+            .collect();
+        let cipher = kernel::crypto::Cipher::load(&dir)?;
+        let n = registry::demo::seed(&db, &cipher, &villages, 200).await?;
+        println!(
+            "演示人员: {n} 人（虚构），居住在{}的各村(社区)",
+            township.name
+        );
+    }
     println!(
         "演示数据已就绪: {county_name} ({county})，共 {} 个单位",
         report.units

@@ -3,6 +3,8 @@
 //! import come next (see the note).
 
 pub mod api;
+pub mod category;
+pub mod demo;
 pub mod ethnicity;
 pub mod person;
 pub mod service;
@@ -12,19 +14,44 @@ pub mod web;
 use kernel::db::migrate::Migration;
 use kernel::Capability;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1001,
-    name: "1001_persons",
-    sqlite: include_str!("../migrations/sqlite/1001_persons.sql"),
-    postgres: include_str!("../migrations/postgres/1001_persons.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1001,
+        name: "1001_persons",
+        sqlite: include_str!("../migrations/sqlite/1001_persons.sql"),
+        postgres: include_str!("../migrations/postgres/1001_persons.sql"),
+    },
+    Migration {
+        version: 1002,
+        name: "1002_categories",
+        sqlite: include_str!("../migrations/sqlite/1002_categories.sql"),
+        postgres: include_str!("../migrations/postgres/1002_categories.sql"),
+    },
+];
 
 /// The actions the registry audits.
-pub const ACTIONS: &[&str] = &["person.create", "person.update", "person.reveal"];
+pub const ACTIONS: &[&str] = &[
+    "person.create",
+    "person.update",
+    "person.reveal",
+    "category.create",
+    "category.assign",
+    "category.update",
+    "category.end",
+    "category.reopen",
+];
 
 pub const CAPABILITY: Capability = Capability {
     name: "registry",
     migrations: MIGRATIONS,
-    pages: web::routes,
-    api: api::router,
+    pages: routes,
+    api: api_router,
 };
+
+fn routes() -> axum::Router<kernel::AppState> {
+    web::routes().merge(category::web::routes())
+}
+
+fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
+    api::router().merge(category::api::router())
+}

@@ -37,12 +37,17 @@ async fn checked(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<
     }
 }
 
+/// `刘**`: how a restricted person's name shows to those who may not see her details.
+pub fn masked_name(name: &str) -> String {
+    let first: String = name.chars().take(1).collect();
+    format!("{first}**")
+}
+
 /// What the account may see of a person: a restricted person's details only with the
 /// case-handling permission.
 pub fn visible(ctx: &Ctx, mut p: Person) -> Person {
     if p.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        let first: String = p.name.chars().take(1).collect();
-        p.name = format!("{first}**");
+        p.name = masked_name(&p.name);
         p.id_number = None;
         p.phone = None;
         p.address = None;
@@ -93,6 +98,13 @@ pub async fn update(
     let mut tx = state.db().begin_write().await?;
     if !store::update(&mut tx, &state.cipher, id, version, &v).await? {
         return Err(AppError::Conflict("person.changed"));
+    }
+    if before.person.unit_code != v.unit_code {
+        sqlx::query("UPDATE person_categories SET unit_code = $1 WHERE person_id = $2")
+            .bind(&v.unit_code)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
     }
     let b = &before.person;
     let mut changed = Vec::new();

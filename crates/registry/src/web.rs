@@ -173,11 +173,58 @@ async fn new_submit(
     }
 }
 
+/// A membership as the person's page shows it.
+pub struct MembershipView {
+    pub m: crate::category::store::Membership,
+    pub name: String,
+    pub fields: Vec<(String, String)>,
+    pub events: Vec<crate::category::store::Event>,
+}
+
+impl MembershipView {
+    pub fn time(&self, ms: &i64) -> String {
+        kernel::time::format_ms(*ms)
+    }
+}
+
+async fn membership_views(
+    state: &AppState,
+    ctx: &Ctx,
+    person_id: i64,
+) -> AppResult<Vec<MembershipView>> {
+    use crate::category::{model::show_value, store as cs};
+    let cats = cs::list(state.db()).await?;
+    let mut out = Vec::new();
+    for m in cs::of_person(state.db(), person_id).await? {
+        let Some(cat) = cats.iter().find(|c| c.code == m.category_code) else {
+            continue;
+        };
+        let fields = cat
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.label(&ctx.tr).to_string(),
+                    m.attrs.get(&f.key).map(show_value).unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.push(MembershipView {
+            name: cat.name(&ctx.tr).to_string(),
+            fields,
+            events: cs::events(state.db(), m.id).await?,
+            m,
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "registry/show.html")]
 struct ShowPage {
     c: Chrome,
     p: Person,
+    memberships: Vec<MembershipView>,
     revealed: Option<Revealed>,
     can_edit: bool,
     can_reveal: bool,
@@ -186,7 +233,12 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn new(ctx: &Ctx, p: Person, revealed: Option<Revealed>) -> ShowPage {
+    fn new(
+        ctx: &Ctx,
+        p: Person,
+        revealed: Option<Revealed>,
+        memberships: Vec<MembershipView>,
+    ) -> ShowPage {
         let hidden = p.restricted && !ctx.p.role.has(Perm::HandleCases);
         let age = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d")
             .map(|b| {
@@ -199,7 +251,9 @@ impl ShowPage {
             })
             .unwrap_or(-1);
         let p = visible(ctx, p);
+        let memberships = if hidden { Vec::new() } else { memberships };
         ShowPage {
+            memberships,
             c: Chrome::new(ctx, "registry", p.name.clone()),
             can_edit: ctx.p.role.has(Perm::EditRecords) && !hidden,
             can_reveal: ctx.p.role.has(Perm::RevealPersonal) && !hidden && revealed.is_none(),
@@ -226,7 +280,8 @@ async fn show_page(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
-    Ok(render(&ShowPage::new(&ctx, row.person, None)))
+    let ms = membership_views(&state, &ctx, id).await?;
+    Ok(render(&ShowPage::new(&ctx, row.person, None, ms)))
 }
 
 /// 查看完整信息 (audited)
@@ -236,7 +291,8 @@ async fn reveal_submit(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let (row, revealed) = service::reveal(&state, &ctx, id).await?;
-    Ok(render(&ShowPage::new(&ctx, row.person, Some(revealed))))
+    let ms = membership_views(&state, &ctx, id).await?;
+    Ok(render(&ShowPage::new(&ctx, row.person, Some(revealed), ms)))
 }
 
 fn input_of(p: &Person) -> PersonInput {

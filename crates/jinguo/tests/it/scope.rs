@@ -25,6 +25,10 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/persons", &["get", "post"]),
     ("/api/v1/persons/{id}", &["get", "patch"]),
     ("/api/v1/persons/{id}/reveal", &["post"]),
+    ("/api/v1/categories", &["get", "post"]),
+    ("/api/v1/categories/{code}/members", &["get"]),
+    ("/api/v1/persons/{id}/categories", &["post"]),
+    ("/api/v1/memberships/{id}", &["patch"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -51,6 +55,11 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/persons/{id}",
     "/registry/persons/{id}/edit",
     "/registry/persons/{id}/reveal",
+    "/registry/categories",
+    "/registry/categories/new",
+    "/registry/categories/{code}",
+    "/registry/persons/{id}/categories",
+    "/registry/memberships/{id}",
 ];
 
 const PUBLIC_ROUTES: &[&str] = &[
@@ -127,7 +136,8 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
     .await
     .unwrap();
     let persons: Vec<String> = sqlx::query_scalar(
-        "SELECT name || '|' || unit_code || '|' || version FROM persons ORDER BY id",
+        "SELECT name || '|' || unit_code || '|' || version FROM persons \
+         UNION ALL SELECT status || '|' || version FROM person_categories ORDER BY 1",
     )
     .fetch_all(app.db.pool())
     .await
@@ -145,8 +155,9 @@ fn denied(status: StatusCode) -> bool {
     status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN
 }
 
-/// Registers a person at each village of `units`; returns (id, village).
-async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String)> {
+/// Registers a person at each village of `units`, each a member of 低保; returns
+/// (person id, village, membership id).
+async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64)> {
     let admin = app.as_user("seeder", "0", "sys_admin").await;
     let mut out = Vec::new();
     for (i, u) in units.iter().filter(|u| u.len() == 12).enumerate() {
@@ -157,7 +168,17 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String)> {
             })))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        out.push((r.json()["id"].as_i64().unwrap(), u.clone()));
+        let pid = r.json()["id"].as_i64().unwrap();
+        let m = app
+            .api(
+                &admin,
+                Method::POST,
+                &format!("/api/v1/persons/{pid}/categories"),
+                Some(json!({"category": "dibao", "attrs": {"dibao_kind": "农村低保"}})),
+            )
+            .await;
+        assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
+        out.push((pid, u.clone(), m.json()["id"].as_i64().unwrap()));
     }
     out
 }
@@ -165,7 +186,7 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String)> {
 async fn run_case(
     app: &TestApp,
     units: &[String],
-    persons: &[(i64, String)],
+    persons: &[(i64, String, i64)],
     c: &Case,
     n: usize,
 ) -> Result<(), TestCaseError> {
@@ -293,7 +314,7 @@ async fn run_case(
             }
         }
         // Persons of other subtrees.
-        for (pid, village) in persons {
+        for (pid, village, mid) in persons {
             if scope.contains(village) {
                 let r = app
                     .api(s, Method::GET, &format!("/registry/persons/{pid}"), None)
@@ -335,6 +356,39 @@ async fn run_case(
                     Some(json!({"name": "越权", "unit_code": village})),
                 )
                 .await,
+                app.api(
+                    s,
+                    Method::GET,
+                    &format!("/registry/persons/{pid}/categories"),
+                    None,
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/persons/{pid}/categories"),
+                    Some(json!({"category": "dibao", "attrs": {"dibao_kind": "农村低保"}})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/persons/{pid}/categories"),
+                    &[("category", "dibao"), ("attr.dibao_kind", "农村低保")],
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/memberships/{mid}"),
+                    &[("action", "end")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::PATCH,
+                    &format!("/api/v1/memberships/{mid}"),
+                    Some(json!({"action": "end"})),
+                )
+                .await,
             ] {
                 prop_assert!(
                     denied(r.status),
@@ -344,7 +398,8 @@ async fn run_case(
             }
         }
         // Lists show only the subtree.
-        let checks: [(&str, &str); 6] = [
+        let checks: [(&str, &str); 7] = [
+            ("/api/v1/categories/dibao/members?status=all", "unit_code"),
             ("/api/v1/persons?q=%E7%A7%80%E5%85%B0", "unit_code"),
             ("/api/v1/org/units?q=%E6%9D%91", "code"),
             ("/api/v1/org/units?q=4305", "code"),
@@ -371,9 +426,21 @@ async fn run_case(
             "/org/search?q=4305",
             "/accounts",
             "/audit",
+            "/registry/persons",
+            "/registry/categories/dibao",
         ] {
             let r = app.get(Some(s), path).await;
             prop_assert!(r.status == StatusCode::OK || denied(r.status));
+            for part in r.body.split("href=\"/registry/persons/").skip(1) {
+                let Ok(pid) = part.split('"').next().unwrap_or("").parse::<i64>() else {
+                    continue;
+                };
+                let village = persons.iter().find(|p| p.0 == pid).map(|p| p.1.as_str());
+                prop_assert!(
+                    village.is_some_and(|v| scope.contains(v)),
+                    "{path} links person {pid} for {role:?}@{unit}"
+                );
+            }
             for part in r.body.split("href=\"/org/").skip(1) {
                 let code = part.split(['"', '/', '?']).next().unwrap();
                 if !code.starts_with(|c: char| c.is_ascii_digit()) {

@@ -1,0 +1,234 @@
+//! What pages and API both do with categories and memberships: permission and scope,
+//! validation, the write with its history entry and its audit entry.
+
+use std::collections::HashMap;
+
+use kernel::audit::{self, Entry};
+use kernel::auth::{Ctx, Perm};
+use kernel::error::{AppError, AppResult, FieldError};
+use kernel::state::AppState;
+
+use super::model::{check_category, Category, CategoryInput};
+use super::store::{self, Membership, NewMembership};
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&kernel::time::china())
+        .date_naive()
+}
+
+/// Defines a new category (administrators only).
+pub async fn create_category(
+    state: &AppState,
+    ctx: &Ctx,
+    input: &CategoryInput,
+) -> AppResult<Category> {
+    ctx.require(Perm::ManageSystem)?;
+    let c = check_category(input).map_err(AppError::Invalid)?;
+    let mut tx = state.db().begin_write().await?;
+    store::insert(&mut tx, &c).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "category.create",
+            &ctx.p.unit_code,
+            &format!("category:{}", c.code),
+        )
+        .detail(serde_json::json!({"name": c.name_zh, "fields": c.fields.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// A membership as typed: the category, its start and the attributes by field key.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct AssignInput {
+    pub category: String,
+    /// YYYY-MM-DD; today when empty
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub attrs: HashMap<String, String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn date_field(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<String> {
+    match raw.trim() {
+        "" => Some(today().format("%Y-%m-%d").to_string()),
+        s => match kernel::time::parse_date(s) {
+            Some(d) if d <= today() => Some(d.format("%Y-%m-%d").to_string()),
+            _ => {
+                errs.push(FieldError::new(field, "field.date_invalid"));
+                None
+            }
+        },
+    }
+}
+
+/// Adds a person to a category.
+pub async fn assign(
+    state: &AppState,
+    ctx: &Ctx,
+    person_id: i64,
+    input: &AssignInput,
+) -> AppResult<Membership> {
+    ctx.require(Perm::EditRecords)?;
+    let person = crate::store::get(state.db(), &state.cipher, &ctx.scope, person_id)
+        .await?
+        .person;
+    if person.restricted && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let cat = match store::get(state.db(), input.category.trim()).await {
+        Ok(c) if c.active => c,
+        _ => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "category",
+                "category.unknown",
+            )]))
+        }
+    };
+    let mut errs = Vec::new();
+    let start = date_field("start_date", &input.start_date, &mut errs);
+    let attrs = cat
+        .check_attrs(&input.attrs)
+        .map_err(|e| errs.extend(e))
+        .unwrap_or_default();
+    let Some(start) = start.filter(|_| errs.is_empty()) else {
+        return Err(AppError::Invalid(errs));
+    };
+    let mut tx = state.db().begin_write().await?;
+    if store::active_exists(&mut tx, person_id, &cat.code).await? {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "category",
+            "category.already_member",
+        )]));
+    }
+    let id = store::insert_membership(
+        &mut tx,
+        &NewMembership {
+            person_id,
+            code: &cat.code,
+            unit_code: &person.unit_code,
+            attrs: &attrs,
+            start_date: &start,
+        },
+    )
+    .await?;
+    store::add_event(
+        &mut tx,
+        id,
+        &ctx.p.username,
+        "start",
+        "active",
+        &attrs,
+        input.note.trim(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "category.assign",
+            &person.unit_code,
+            &format!("person:{person_id}"),
+        )
+        .detail(serde_json::json!({"category": cat.code, "membership": id})),
+    )
+    .await?;
+    tx.commit().await?;
+    store::get_membership(state.db(), &ctx.scope, id).await
+}
+
+/// A change to a membership: new attributes, an end, or a reopening.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ChangeInput {
+    /// update | end | reopen
+    pub action: String,
+    #[serde(default)]
+    pub attrs: HashMap<String, String>,
+    /// For `end`: YYYY-MM-DD, today when empty
+    #[serde(default)]
+    pub end_date: String,
+    #[serde(default)]
+    pub note: String,
+    pub version: Option<i64>,
+}
+
+pub async fn change(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    input: &ChangeInput,
+) -> AppResult<Membership> {
+    ctx.require(Perm::EditRecords)?;
+    let m = store::get_membership(state.db(), &ctx.scope, id).await?;
+    if m.person_restricted && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let cat = store::get(state.db(), &m.category_code).await?;
+    let mut errs = Vec::new();
+    let (attrs, end, status) = match input.action.as_str() {
+        "update" => {
+            let a = cat
+                .check_attrs(&input.attrs)
+                .map_err(|e| errs.extend(e))
+                .unwrap_or_default();
+            (a, m.end_date.clone(), m.status.clone())
+        }
+        "end" if m.status == "active" => {
+            let end = date_field("end_date", &input.end_date, &mut errs);
+            if end.as_deref().is_some_and(|e| e < m.start_date.as_str()) {
+                errs.push(FieldError::new("end_date", "category.end_before_start"));
+            }
+            (m.attrs.clone(), end, "ended".to_string())
+        }
+        "reopen" if m.status == "ended" => (m.attrs.clone(), None, "active".to_string()),
+        _ => return Err(AppError::BadRequest("category.bad_move")),
+    };
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    let mut tx = state.db().begin_write().await?;
+    if status == "active"
+        && m.status == "ended"
+        && store::active_exists(&mut tx, m.person_id, &m.category_code).await?
+    {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "category",
+            "category.already_member",
+        )]));
+    }
+    let version = input.version.unwrap_or(m.version);
+    if !store::update_membership(&mut tx, id, version, &attrs, end.as_deref(), &status).await? {
+        return Err(AppError::Conflict("person.changed"));
+    }
+    store::add_event(
+        &mut tx,
+        id,
+        &ctx.p.username,
+        &input.action,
+        &status,
+        &attrs,
+        input.note.trim(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            &format!("category.{}", input.action),
+            &m.unit_code,
+            &format!("person:{}", m.person_id),
+        )
+        .detail(
+            serde_json::json!({"category": m.category_code, "membership": id, "status": status}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    store::get_membership(state.db(), &ctx.scope, id).await
+}
