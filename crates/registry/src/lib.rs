@@ -6,6 +6,7 @@ pub mod api;
 pub mod category;
 pub mod demo;
 pub mod ethnicity;
+pub mod household;
 pub mod person;
 pub mod service;
 pub mod store;
@@ -27,6 +28,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1002_categories.sql"),
         postgres: include_str!("../migrations/postgres/1002_categories.sql"),
     },
+    Migration {
+        version: 1003,
+        name: "1003_households",
+        sqlite: include_str!("../migrations/sqlite/1003_households.sql"),
+        postgres: include_str!("../migrations/postgres/1003_households.sql"),
+    },
 ];
 
 /// The actions the registry audits.
@@ -39,6 +46,10 @@ pub const ACTIONS: &[&str] = &[
     "category.update",
     "category.end",
     "category.reopen",
+    "household.create",
+    "household.join",
+    "household.leave",
+    "household.move",
 ];
 
 pub const CAPABILITY: Capability = Capability {
@@ -49,9 +60,13 @@ pub const CAPABILITY: Capability = Capability {
 };
 
 fn routes() -> axum::Router<kernel::AppState> {
-    web::routes().merge(category::web::routes())
+    web::routes()
+        .merge(category::web::routes())
+        .merge(household::web::routes())
 }
 
 fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
-    api::router().merge(category::api::router())
+    api::router()
+        .merge(category::api::router())
+        .merge(household::api::router())
 }

@@ -225,6 +225,7 @@ struct ShowPage {
     c: Chrome,
     p: Person,
     memberships: Vec<MembershipView>,
+    household: Option<i64>,
     revealed: Option<Revealed>,
     can_edit: bool,
     can_reveal: bool,
@@ -254,6 +255,7 @@ impl ShowPage {
         let memberships = if hidden { Vec::new() } else { memberships };
         ShowPage {
             memberships,
+            household: None,
             c: Chrome::new(ctx, "registry", p.name.clone()),
             can_edit: ctx.p.role.has(Perm::EditRecords) && !hidden,
             can_reveal: ctx.p.role.has(Perm::RevealPersonal) && !hidden && revealed.is_none(),
@@ -281,7 +283,9 @@ async fn show_page(
 ) -> AppResult<Response> {
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
     let ms = membership_views(&state, &ctx, id).await?;
-    Ok(render(&ShowPage::new(&ctx, row.person, None, ms)))
+    let mut page = ShowPage::new(&ctx, row.person, None, ms);
+    page.household = crate::household::store::of_person(state.db(), id).await?;
+    Ok(render(&page))
 }
 
 /// 查看完整信息 (audited)
@@ -292,7 +296,9 @@ async fn reveal_submit(
 ) -> AppResult<Response> {
     let (row, revealed) = service::reveal(&state, &ctx, id).await?;
     let ms = membership_views(&state, &ctx, id).await?;
-    Ok(render(&ShowPage::new(&ctx, row.person, Some(revealed), ms)))
+    let mut page = ShowPage::new(&ctx, row.person, Some(revealed), ms);
+    page.household = crate::household::store::of_person(state.db(), id).await?;
+    Ok(render(&page))
 }
 
 fn input_of(p: &Person) -> PersonInput {

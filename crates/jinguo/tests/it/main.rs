@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod browser;
 mod categories;
+mod households;
 
 mod catalogue;
 mod cli;

@@ -29,6 +29,10 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/categories/{code}/members", &["get"]),
     ("/api/v1/persons/{id}/categories", &["post"]),
     ("/api/v1/memberships/{id}", &["patch"]),
+    ("/api/v1/households", &["post"]),
+    ("/api/v1/households/{id}", &["get"]),
+    ("/api/v1/households/{id}/members", &["post"]),
+    ("/api/v1/households/{id}/move", &["post"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -60,6 +64,11 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/categories/{code}",
     "/registry/persons/{id}/categories",
     "/registry/memberships/{id}",
+    "/registry/households",
+    "/registry/households/{id}",
+    "/registry/households/{id}/members",
+    "/registry/households/{id}/members/{person}/leave",
+    "/registry/households/{id}/move",
 ];
 
 const PUBLIC_ROUTES: &[&str] = &[
@@ -137,7 +146,9 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
     .unwrap();
     let persons: Vec<String> = sqlx::query_scalar(
         "SELECT name || '|' || unit_code || '|' || version FROM persons \
-         UNION ALL SELECT status || '|' || version FROM person_categories ORDER BY 1",
+         UNION ALL SELECT status || '|' || version FROM person_categories \
+         UNION ALL SELECT household_id || '|' || person_id || '|' || COALESCE(left_at, 0) FROM household_members \
+         UNION ALL SELECT id || '|' || unit_code || '|' || version FROM households ORDER BY 1",
     )
     .fetch_all(app.db.pool())
     .await
@@ -156,8 +167,8 @@ fn denied(status: StatusCode) -> bool {
 }
 
 /// Registers a person at each village of `units`, each a member of 低保; returns
-/// (person id, village, membership id).
-async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64)> {
+/// (person id, village, membership id, household id).
+async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64, i64)> {
     let admin = app.as_user("seeder", "0", "sys_admin").await;
     let mut out = Vec::new();
     for (i, u) in units.iter().filter(|u| u.len() == 12).enumerate() {
@@ -178,7 +189,21 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64)
             )
             .await;
         assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
-        out.push((pid, u.clone(), m.json()["id"].as_i64().unwrap()));
+        let h = app
+            .api(
+                &admin,
+                Method::POST,
+                "/api/v1/households",
+                Some(json!({"head": pid})),
+            )
+            .await;
+        assert_eq!(h.status, StatusCode::CREATED, "{}", h.body);
+        out.push((
+            pid,
+            u.clone(),
+            m.json()["id"].as_i64().unwrap(),
+            h.json()["id"].as_i64().unwrap(),
+        ));
     }
     out
 }
@@ -186,7 +211,7 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64)
 async fn run_case(
     app: &TestApp,
     units: &[String],
-    persons: &[(i64, String, i64)],
+    persons: &[(i64, String, i64, i64)],
     c: &Case,
     n: usize,
 ) -> Result<(), TestCaseError> {
@@ -314,7 +339,7 @@ async fn run_case(
             }
         }
         // Persons of other subtrees.
-        for (pid, village, mid) in persons {
+        for (pid, village, mid, hid) in persons {
             if scope.contains(village) {
                 let r = app
                     .api(s, Method::GET, &format!("/registry/persons/{pid}"), None)
@@ -387,6 +412,51 @@ async fn run_case(
                     Method::PATCH,
                     &format!("/api/v1/memberships/{mid}"),
                     Some(json!({"action": "end"})),
+                )
+                .await,
+                app.api(s, Method::GET, &format!("/registry/households/{hid}"), None)
+                    .await,
+                app.api(s, Method::GET, &format!("/api/v1/households/{hid}"), None)
+                    .await,
+                app.post(s, "/registry/households", &[("head", &pid.to_string())])
+                    .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    "/api/v1/households",
+                    Some(json!({"head": pid})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/households/{hid}/members"),
+                    &[("person", &pid.to_string()), ("relation", "child")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/households/{hid}/members"),
+                    Some(json!({"person": pid.to_string(), "relation": "child"})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/households/{hid}/members/{pid}/leave"),
+                    &[],
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/households/{hid}/move"),
+                    &[("unit_code", unit)],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/households/{hid}/move"),
+                    Some(json!({"unit_code": unit})),
                 )
                 .await,
             ] {
