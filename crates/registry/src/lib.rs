@@ -7,6 +7,7 @@ pub mod category;
 pub mod demo;
 pub mod ethnicity;
 pub mod household;
+pub mod pairing;
 pub mod person;
 pub mod service;
 pub mod store;
@@ -34,6 +35,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1003_households.sql"),
         postgres: include_str!("../migrations/postgres/1003_households.sql"),
     },
+    Migration {
+        version: 1004,
+        name: "1004_pairings",
+        sqlite: include_str!("../migrations/sqlite/1004_pairings.sql"),
+        postgres: include_str!("../migrations/postgres/1004_pairings.sql"),
+    },
 ];
 
 /// The actions the registry audits.
@@ -50,6 +57,11 @@ pub const ACTIONS: &[&str] = &[
     "household.join",
     "household.leave",
     "household.move",
+    "pairing.create",
+    "pairing.visit",
+    "pairing.accept",
+    "pairing.end",
+    "pairing.limit",
 ];
 
 pub const CAPABILITY: Capability = Capability {
@@ -63,10 +75,12 @@ fn routes() -> axum::Router<kernel::AppState> {
     web::routes()
         .merge(category::web::routes())
         .merge(household::web::routes())
+        .merge(pairing::web::routes())
 }
 
 fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
     api::router()
         .merge(category::api::router())
         .merge(household::api::router())
+        .merge(pairing::api::router())
 }

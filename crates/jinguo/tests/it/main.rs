@@ -12,6 +12,7 @@ mod households;
 mod catalogue;
 mod cli;
 mod org;
+mod pairings;
 mod registry;
 mod schema;
 mod scope;

@@ -33,6 +33,9 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/households/{id}", &["get"]),
     ("/api/v1/households/{id}/members", &["post"]),
     ("/api/v1/households/{id}/move", &["post"]),
+    ("/api/v1/pairings", &["get", "post"]),
+    ("/api/v1/pairings/{id}", &["get", "post"]),
+    ("/api/v1/pairings/{id}/visits", &["post"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -69,6 +72,11 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/households/{id}/members",
     "/registry/households/{id}/members/{person}/leave",
     "/registry/households/{id}/move",
+    "/registry/pairings",
+    "/registry/pairings/limit",
+    "/registry/pairings/new",
+    "/registry/pairings/{id}",
+    "/registry/pairings/{id}/visits",
 ];
 
 const PUBLIC_ROUTES: &[&str] = &[
@@ -148,7 +156,9 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
         "SELECT name || '|' || unit_code || '|' || version FROM persons \
          UNION ALL SELECT status || '|' || version FROM person_categories \
          UNION ALL SELECT household_id || '|' || person_id || '|' || COALESCE(left_at, 0) FROM household_members \
-         UNION ALL SELECT id || '|' || unit_code || '|' || version FROM households ORDER BY 1",
+         UNION ALL SELECT id || '|' || unit_code || '|' || version FROM households \
+         UNION ALL SELECT id || '|' || status || '|' || version FROM pairings \
+         UNION ALL SELECT pairing_id || '|' || kind FROM pairing_visits ORDER BY 1",
     )
     .fetch_all(app.db.pool())
     .await
@@ -167,8 +177,8 @@ fn denied(status: StatusCode) -> bool {
 }
 
 /// Registers a person at each village of `units`, each a member of 低保; returns
-/// (person id, village, membership id, household id).
-async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64, i64)> {
+/// (person id, village, membership id, household id, pairing id).
+async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64, i64, i64)> {
     let admin = app.as_user("seeder", "0", "sys_admin").await;
     let mut out = Vec::new();
     for (i, u) in units.iter().filter(|u| u.len() == 12).enumerate() {
@@ -198,11 +208,17 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64,
             )
             .await;
         assert_eq!(h.status, StatusCode::CREATED, "{}", h.body);
+        let g = app
+            .api(&admin, Method::POST, "/api/v1/pairings", Some(json!({
+                "person": pid, "helper_kind": "family", "helper": "爱心家庭", "help_direction": "就业"})))
+            .await;
+        assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
         out.push((
             pid,
             u.clone(),
             m.json()["id"].as_i64().unwrap(),
             h.json()["id"].as_i64().unwrap(),
+            g.json()["pairing"]["id"].as_i64().unwrap(),
         ));
     }
     out
@@ -211,7 +227,7 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64,
 async fn run_case(
     app: &TestApp,
     units: &[String],
-    persons: &[(i64, String, i64, i64)],
+    persons: &[(i64, String, i64, i64, i64)],
     c: &Case,
     n: usize,
 ) -> Result<(), TestCaseError> {
@@ -339,7 +355,7 @@ async fn run_case(
             }
         }
         // Persons of other subtrees.
-        for (pid, village, mid, hid) in persons {
+        for (pid, village, mid, hid, gid) in persons {
             if scope.contains(village) {
                 let r = app
                     .api(s, Method::GET, &format!("/registry/persons/{pid}"), None)
@@ -459,6 +475,55 @@ async fn run_case(
                     Some(json!({"unit_code": unit})),
                 )
                 .await,
+                app.api(s, Method::GET, &format!("/registry/pairings/{gid}"), None)
+                    .await,
+                app.api(s, Method::GET, &format!("/api/v1/pairings/{gid}"), None)
+                    .await,
+                app.post(
+                    s,
+                    "/registry/pairings/new",
+                    &[
+                        ("person", &pid.to_string()),
+                        ("helper_kind", "family"),
+                        ("helper", "x"),
+                        ("help_direction", "x"),
+                    ],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    "/api/v1/pairings",
+                    Some(json!({"person": pid,
+                    "helper_kind": "family", "helper": "x", "help_direction": "x"})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/pairings/{gid}/visits"),
+                    &[("kind", "visit"), ("found", "x"), ("done", "x")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/pairings/{gid}/visits"),
+                    Some(json!({"kind": "visit", "found": "x", "done": "x"})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/registry/pairings/{gid}"),
+                    &[("action", "end")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/pairings/{gid}"),
+                    Some(json!({"action": "accept", "result": "passed"})),
+                )
+                .await,
             ] {
                 prop_assert!(
                     denied(r.status),
@@ -468,8 +533,9 @@ async fn run_case(
             }
         }
         // Lists show only the subtree.
-        let checks: [(&str, &str); 7] = [
+        let checks: [(&str, &str); 8] = [
             ("/api/v1/categories/dibao/members?status=all", "unit_code"),
+            ("/api/v1/pairings?status=all", "unit_code"),
             ("/api/v1/persons?q=%E7%A7%80%E5%85%B0", "unit_code"),
             ("/api/v1/org/units?q=%E6%9D%91", "code"),
             ("/api/v1/org/units?q=4305", "code"),
