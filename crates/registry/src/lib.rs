@@ -5,6 +5,7 @@
 pub mod api;
 pub mod category;
 pub mod demo;
+pub mod duplicate;
 pub mod ethnicity;
 pub mod household;
 pub mod pairing;
@@ -41,6 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1004_pairings.sql"),
         postgres: include_str!("../migrations/postgres/1004_pairings.sql"),
     },
+    Migration {
+        version: 1005,
+        name: "1005_merges",
+        sqlite: include_str!("../migrations/sqlite/1005_merges.sql"),
+        postgres: include_str!("../migrations/postgres/1005_merges.sql"),
+    },
 ];
 
 /// The actions the registry audits.
@@ -62,6 +69,9 @@ pub const ACTIONS: &[&str] = &[
     "pairing.accept",
     "pairing.end",
     "pairing.limit",
+    "person.merge",
+    "person.unmerge",
+    "person.not_duplicate",
 ];
 
 pub const CAPABILITY: Capability = Capability {
@@ -76,6 +86,7 @@ fn routes() -> axum::Router<kernel::AppState> {
         .merge(category::web::routes())
         .merge(household::web::routes())
         .merge(pairing::web::routes())
+        .merge(duplicate::web::routes())
 }
 
 fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
@@ -83,4 +94,5 @@ fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
         .merge(category::api::router())
         .merge(household::api::router())
         .merge(pairing::api::router())
+        .merge(duplicate::api::router())
 }

@@ -11,6 +11,7 @@ mod households;
 
 mod catalogue;
 mod cli;
+mod duplicates;
 mod org;
 mod pairings;
 mod registry;

@@ -36,6 +36,9 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/pairings", &["get", "post"]),
     ("/api/v1/pairings/{id}", &["get", "post"]),
     ("/api/v1/pairings/{id}/visits", &["post"]),
+    ("/api/v1/duplicates", &["get"]),
+    ("/api/v1/merges", &["get", "post"]),
+    ("/api/v1/merges/{id}/undo", &["post"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -77,6 +80,10 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/pairings/new",
     "/registry/pairings/{id}",
     "/registry/pairings/{id}/visits",
+    "/registry/duplicates",
+    "/registry/duplicates/merge",
+    "/registry/duplicates/dismiss",
+    "/registry/merges/{id}/undo",
 ];
 
 const PUBLIC_ROUTES: &[&str] = &[
@@ -158,7 +165,9 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
          UNION ALL SELECT household_id || '|' || person_id || '|' || COALESCE(left_at, 0) FROM household_members \
          UNION ALL SELECT id || '|' || unit_code || '|' || version FROM households \
          UNION ALL SELECT id || '|' || status || '|' || version FROM pairings \
-         UNION ALL SELECT pairing_id || '|' || kind FROM pairing_visits ORDER BY 1",
+         UNION ALL SELECT pairing_id || '|' || kind FROM pairing_visits \
+         UNION ALL SELECT id || '|' || status FROM persons \
+         UNION ALL SELECT 'dismissed' || a_id || '|' || b_id FROM duplicate_dismissals ORDER BY 1",
     )
     .fetch_all(app.db.pool())
     .await
@@ -524,11 +533,47 @@ async fn run_case(
                     Some(json!({"action": "accept", "result": "passed"})),
                 )
                 .await,
-            ] {
+                app.post(
+                    s,
+                    "/registry/duplicates/merge",
+                    &[
+                        ("survivor", &pid.to_string()),
+                        ("merged", &persons[0].0.to_string()),
+                    ],
+                )
+                .await,
+                app.post(
+                    s,
+                    "/registry/duplicates/merge",
+                    &[
+                        ("survivor", &persons[0].0.to_string()),
+                        ("merged", &pid.to_string()),
+                    ],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    "/api/v1/merges",
+                    Some(json!({"survivor": persons[0].0, "merged": pid})),
+                )
+                .await,
+                app.post(
+                    s,
+                    "/registry/duplicates/dismiss",
+                    &[("a", &pid.to_string()), ("b", &persons[0].0.to_string())],
+                )
+                .await,
+            ]
+            .into_iter()
+            .enumerate()
+            {
                 prop_assert!(
-                    denied(r.status),
-                    "{role:?}@{unit} reached person {pid}@{village}: {}",
-                    r.status
+                    denied(r.1.status),
+                    "{role:?}@{unit} reached person {pid}@{village} (probe {}): {} {}",
+                    r.0,
+                    r.1.status,
+                    r.1.body
                 );
             }
         }

@@ -1,0 +1,339 @@
+//! Finding, merging and un-merging duplicate persons, with audit entries.
+
+use std::collections::{BTreeMap, HashSet};
+
+use kernel::audit::{self, Entry};
+use kernel::auth::{Ctx, Perm};
+use kernel::db::now_ms;
+use kernel::error::{AppError, AppResult};
+use kernel::state::AppState;
+use sqlx::Row;
+
+use super::{one_char_apart, Reason};
+use crate::person::Person;
+
+/// Two persons that look like one, and why.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub a: Person,
+    pub b: Person,
+    pub reasons: Vec<Reason>,
+}
+
+const PAIRS: [(Reason, &str); 4] = [
+    (
+        Reason::SameNameBirth,
+        "b.name = a.name AND b.birth_date = a.birth_date",
+    ),
+    (
+        Reason::SamePhone,
+        "a.phone_hash IS NOT NULL AND b.phone_hash = a.phone_hash",
+    ),
+    (
+        Reason::SameNameVillage,
+        "b.unit_code = a.unit_code AND b.name = a.name AND b.birth_date <> a.birth_date",
+    ),
+    (
+        Reason::SimilarNameVillage,
+        "b.unit_code = a.unit_code AND b.birth_date = a.birth_date AND b.name <> a.name",
+    ),
+];
+
+/// Likely duplicates among the active persons of the scope (at most `limit` pairs).
+pub async fn find(state: &AppState, ctx: &Ctx, limit: i64) -> AppResult<Vec<Candidate>> {
+    ctx.require(Perm::EditRecords)?;
+    let db = state.db();
+    let dismissed: HashSet<(i64, i64)> = sqlx::query("SELECT a_id, b_id FROM duplicate_dismissals")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut pairs: BTreeMap<(i64, i64), Vec<Reason>> = BTreeMap::new();
+    for (reason, join) in PAIRS {
+        let rows = sqlx::query(&format!(
+            "SELECT a.id, b.id, a.name, b.name FROM persons a JOIN persons b ON {join} AND b.id > a.id \
+             WHERE a.status = 'active' AND b.status = 'active' \
+             AND a.unit_code >= $1 AND a.unit_code < $2 AND b.unit_code >= $1 AND b.unit_code < $2 \
+             ORDER BY a.id, b.id LIMIT $3"
+        ))
+        .bind(ctx.scope.lo())
+        .bind(ctx.scope.hi())
+        .bind(limit * 4)
+        .fetch_all(db.pool())
+        .await?;
+        for r in rows {
+            let (a, b): (i64, i64) = (r.get(0), r.get(1));
+            if reason == Reason::SimilarNameVillage
+                && !one_char_apart(&r.get::<String, _>(2), &r.get::<String, _>(3))
+            {
+                continue;
+            }
+            if !dismissed.contains(&(a, b)) {
+                pairs.entry((a, b)).or_default().push(reason);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((a, b), reasons) in pairs.into_iter().take(limit as usize) {
+        let pa = crate::store::get(db, &state.cipher, &ctx.scope, a)
+            .await?
+            .person;
+        let pb = crate::store::get(db, &state.cipher, &ctx.scope, b)
+            .await?
+            .person;
+        out.push(Candidate {
+            a: crate::service::visible(ctx, pa),
+            b: crate::service::visible(ctx, pb),
+            reasons,
+        });
+    }
+    Ok(out)
+}
+
+/// Marks a pair as two different persons, so it is not shown again.
+pub async fn dismiss(state: &AppState, ctx: &Ctx, a: i64, b: i64) -> AppResult<()> {
+    ctx.require(Perm::EditRecords)?;
+    let (a, b) = (a.min(b), a.max(b));
+    let pa = crate::store::get(state.db(), &state.cipher, &ctx.scope, a)
+        .await?
+        .person;
+    crate::store::get(state.db(), &state.cipher, &ctx.scope, b).await?;
+    let mut tx = state.db().begin_write().await?;
+    sqlx::query("DELETE FROM duplicate_dismissals WHERE a_id = $1 AND b_id = $2")
+        .bind(a)
+        .bind(b)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO duplicate_dismissals (a_id, b_id, actor, at) VALUES ($1, $2, $3, $4)")
+        .bind(a)
+        .bind(b)
+        .bind(&ctx.p.username)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.not_duplicate",
+            &pa.unit_code,
+            &format!("person:{a}"),
+        )
+        .detail(serde_json::json!({"other": b})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a merge moved from the merged person to the survivor, so it can be moved back.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Moved {
+    memberships: Vec<i64>,
+    pairings: Vec<i64>,
+    household_members: Vec<i64>,
+}
+
+async fn ids(tx: &mut kernel::db::WriteTx, sql: &str, person: i64) -> AppResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(sql)
+        .bind(person)
+        .fetch_all(&mut ***tx)
+        .await?)
+}
+
+/// Merges `merged` into `survivor`: her group memberships, pairings and (if the survivor
+/// has none) household membership go to the survivor; her own record stays, marked merged.
+pub async fn merge(state: &AppState, ctx: &Ctx, survivor: i64, merged: i64) -> AppResult<i64> {
+    ctx.require(Perm::EditRecords)?;
+    let db = state.db();
+    // Scope first: a person outside is not found, whatever else is wrong.
+    let s = crate::store::get(db, &state.cipher, &ctx.scope, survivor)
+        .await?
+        .person;
+    let m = crate::store::get(db, &state.cipher, &ctx.scope, merged)
+        .await?
+        .person;
+    if survivor == merged {
+        return Err(AppError::BadRequest("duplicate.same_person"));
+    }
+    if (s.restricted || m.restricted) && !ctx.p.role.has(Perm::HandleCases) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db.begin_write().await?;
+    let mut moved = Moved {
+        memberships: ids(
+            &mut tx,
+            "SELECT id FROM person_categories WHERE person_id = $1",
+            merged,
+        )
+        .await?,
+        pairings: ids(
+            &mut tx,
+            "SELECT id FROM pairings WHERE person_id = $1",
+            merged,
+        )
+        .await?,
+        household_members: Vec::new(),
+    };
+    let survivor_in_household = !ids(
+        &mut tx,
+        "SELECT id FROM household_members WHERE person_id = $1 AND left_at IS NULL",
+        survivor,
+    )
+    .await?
+    .is_empty();
+    if !survivor_in_household {
+        moved.household_members = ids(
+            &mut tx,
+            "SELECT id FROM household_members WHERE person_id = $1 AND left_at IS NULL",
+            merged,
+        )
+        .await?;
+    }
+    for (table, list) in [
+        ("person_categories", &moved.memberships),
+        ("pairings", &moved.pairings),
+        ("household_members", &moved.household_members),
+    ] {
+        for id in list {
+            sqlx::query(&format!("UPDATE {table} SET person_id = $1 WHERE id = $2"))
+                .bind(survivor)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    sqlx::query("UPDATE persons SET status = 'merged', merged_into = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+        .bind(survivor)
+        .bind(now_ms())
+        .bind(merged)
+        .execute(&mut **tx)
+        .await?;
+    let moved_json = serde_json::to_string(&moved).unwrap_or_default();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO person_merges (unit_code, survivor_id, merged_id, moved, merged_at, actor) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&s.unit_code)
+    .bind(survivor)
+    .bind(merged)
+    .bind(&moved_json)
+    .bind(now_ms())
+    .bind(&ctx.p.username)
+    .fetch_one(&mut **tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.merge",
+            &s.unit_code,
+            &format!("person:{survivor}"),
+        )
+        .detail(serde_json::json!({"merged": merged, "merge": id, "moved": moved})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A merge as listed.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MergeRecord {
+    pub id: i64,
+    pub survivor_id: i64,
+    pub survivor_name: String,
+    pub merged_id: i64,
+    pub merged_name: String,
+    pub merged_at: i64,
+    pub actor: String,
+    pub undone_at: Option<i64>,
+}
+
+pub async fn merges(state: &AppState, ctx: &Ctx) -> AppResult<Vec<MergeRecord>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.survivor_id, s.name, g.merged_id, m.name, g.merged_at, g.actor, g.undone_at \
+         FROM person_merges g JOIN persons s ON s.id = g.survivor_id JOIN persons m ON m.id = g.merged_id \
+         WHERE g.unit_code >= $1 AND g.unit_code < $2 ORDER BY g.id DESC LIMIT 200",
+    )
+    .bind(ctx.scope.lo())
+    .bind(ctx.scope.hi())
+    .fetch_all(state.db().pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| MergeRecord {
+            id: r.get(0),
+            survivor_id: r.get(1),
+            survivor_name: r.get(2),
+            merged_id: r.get(3),
+            merged_name: r.get(4),
+            merged_at: r.get(5),
+            actor: r.get(6),
+            undone_at: r.get(7),
+        })
+        .collect())
+}
+
+/// Undoes a merge: what moved goes back, the merged person is active again.
+pub async fn undo(state: &AppState, ctx: &Ctx, merge_id: i64) -> AppResult<()> {
+    ctx.require(Perm::EditRecords)?;
+    let db = state.db();
+    let row = sqlx::query(
+        "SELECT unit_code, survivor_id, merged_id, moved, undone_at FROM person_merges \
+         WHERE id = $1 AND unit_code >= $2 AND unit_code < $3",
+    )
+    .bind(merge_id)
+    .bind(ctx.scope.lo())
+    .bind(ctx.scope.hi())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if row.get::<Option<i64>, _>(4).is_some() {
+        return Err(AppError::Conflict("duplicate.already_undone"));
+    }
+    let (unit, survivor, merged): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    let moved: Moved = serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default();
+    let mut tx = db.begin_write().await?;
+    for (table, list) in [
+        ("person_categories", &moved.memberships),
+        ("pairings", &moved.pairings),
+        ("household_members", &moved.household_members),
+    ] {
+        for id in list {
+            sqlx::query(&format!(
+                "UPDATE {table} SET person_id = $1 WHERE id = $2 AND person_id = $3"
+            ))
+            .bind(merged)
+            .bind(id)
+            .bind(survivor)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    sqlx::query("UPDATE persons SET status = 'active', merged_into = NULL, version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(merged)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE person_merges SET undone_at = $1, undone_by = $2 WHERE id = $3")
+        .bind(now_ms())
+        .bind(&ctx.p.username)
+        .bind(merge_id)
+        .execute(&mut **tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.unmerge",
+            &unit,
+            &format!("person:{survivor}"),
+        )
+        .detail(serde_json::json!({"merged": merged, "merge": merge_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
