@@ -7,6 +7,7 @@ pub mod category;
 pub mod demo;
 pub mod duplicate;
 pub mod ethnicity;
+pub mod export;
 pub mod household;
 pub mod pairing;
 pub mod person;
@@ -72,6 +73,7 @@ pub const ACTIONS: &[&str] = &[
     "person.merge",
     "person.unmerge",
     "person.not_duplicate",
+    "person.export",
 ];
 
 pub const CAPABILITY: Capability = Capability {

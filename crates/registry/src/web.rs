@@ -20,6 +20,10 @@ use crate::store::{self, Filter};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/registry/persons", get(list_page))
+        .route(
+            "/registry/persons/export.xlsx",
+            get(crate::export::export_persons),
+        )
         .route("/registry/persons/new", get(new_page).post(new_submit))
         .route("/registry/persons/{id}", get(show_page))
         .route(
@@ -40,6 +44,7 @@ struct ListPage {
     page: i64,
     more: bool,
     can_edit: bool,
+    can_reveal: bool,
 }
 
 impl ListPage {
@@ -56,6 +61,17 @@ impl ListPage {
 
     fn eth(&self, code: &str) -> String {
         self.c.tr.s(&crate::ethnicity::key(code)).to_string()
+    }
+
+    fn export_link(&self, full: bool) -> String {
+        let s = kernel::web::page::query_string(&[
+            ("q", self.f.q.as_deref()),
+            ("unit", self.f.unit.as_deref()),
+            ("sex", self.f.sex.as_deref()),
+            ("sort", self.f.sort.as_deref()),
+            ("full", if full { Some("1") } else { None }),
+        ]);
+        format!("/registry/persons/export.xlsx?{s}")
     }
 }
 
@@ -88,6 +104,7 @@ async fn list_page(
         page: paging.page,
         more,
         can_edit: ctx.p.role.has(Perm::EditRecords),
+        can_reveal: ctx.p.role.has(Perm::RevealPersonal),
     };
     Ok(render(&page))
 }

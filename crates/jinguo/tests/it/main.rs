@@ -12,6 +12,7 @@ mod households;
 mod catalogue;
 mod cli;
 mod duplicates;
+mod export;
 mod org;
 mod pairings;
 mod registry;

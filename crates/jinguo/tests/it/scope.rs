@@ -61,6 +61,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/org/{code}/new",
     "/audit",
     "/registry/persons",
+    "/registry/persons/export.xlsx",
     "/registry/persons/new",
     "/registry/persons/{id}",
     "/registry/persons/{id}/edit",
@@ -576,6 +577,16 @@ async fn run_case(
                     r.1.body
                 );
             }
+        }
+        // The Excel export holds only the subtree too.
+        let r = app.get(Some(s), "/registry/persons/export.xlsx").await;
+        prop_assert_eq!(r.status, StatusCode::OK);
+        for row in sheet(&r.raw).iter().skip(1) {
+            prop_assert!(
+                scope.contains(&row[7]),
+                "export gave {} to {role:?}@{unit}",
+                row[7]
+            );
         }
         // Lists show only the subtree.
         let checks: [(&str, &str); 8] = [

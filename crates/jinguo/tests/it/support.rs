@@ -175,6 +175,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            raw: bytes.to_vec(),
         }
     }
 
@@ -289,6 +290,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (for spreadsheets and other binary files).
+    pub raw: Vec<u8>,
 }
 
 impl Resp {
@@ -332,3 +335,23 @@ pub fn hidden_csrf(html: &str) -> Option<String> {
 pub const TOWN_A: &str = "430523100";
 pub const VILLAGE_A: &str = "430523100001";
 pub const TOWN_B: &str = "430523101";
+
+/// The first sheet of an .xlsx as text cells, read back with calamine.
+pub fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a real xlsx");
+    let name = calamine::Reader::sheet_names(&wb)[0].clone();
+    let range = calamine::Reader::worksheet_range(&mut wb, &name).expect("sheet");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    calamine::Data::String(s) => s.clone(),
+                    calamine::Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
