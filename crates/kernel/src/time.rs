@@ -18,10 +18,27 @@ pub fn format_ms(ms: i64) -> String {
     }
 }
 
-/// A `YYYY-MM-DD` date (also `YYYY/M/D` and `YYYY.M.D`).
+/// A date as people type it: `2023-05-01`, `2023/5/1`, `2023.5.1`, `2023年5月1日`,
+/// `20230501` (full-width digits too).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = crate::text::normalize_digits(s).replace(['/', '.'], "-");
+    let s = crate::text::normalize_digits(s);
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
+    }
+    let s = s
+        .trim_end_matches('日')
+        .trim_end_matches('号')
+        .replace(['/', '.', '年', '月'], "-");
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
+}
+
+/// The date of an Excel serial number (days since 1899-12-30, the 1900 date system).
+pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
+    if !(1.0..=2_958_465.0).contains(&serial) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .checked_add_days(chrono::Days::new(serial.floor() as u64))
 }
 
 /// The first millisecond of a China calendar day.
@@ -43,6 +60,13 @@ mod tests {
         // 2026-06-01T00:00+08:00 is 2026-05-31T16:00Z.
         assert_eq!(format_ms(day_start_ms(d)), "2026-06-01 00:00:00");
         assert_eq!(parse_date("2026.6.1"), Some(d));
+        assert_eq!(parse_date("2026年6月1日"), Some(d));
+        assert_eq!(parse_date("20260601"), Some(d));
+        assert_eq!(parse_date("２０２６／６／１"), Some(d));
+        assert_eq!(
+            from_excel_serial(45078.0),
+            NaiveDate::from_ymd_opt(2023, 6, 1)
+        );
         assert_eq!(parse_date("2026-13-01"), None);
     }
 }

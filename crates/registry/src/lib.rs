@@ -9,6 +9,7 @@ pub mod duplicate;
 pub mod ethnicity;
 pub mod export;
 pub mod household;
+pub mod import;
 pub mod pairing;
 pub mod person;
 pub mod service;
@@ -89,6 +90,7 @@ fn routes() -> axum::Router<kernel::AppState> {
         .merge(household::web::routes())
         .merge(pairing::web::routes())
         .merge(duplicate::web::routes())
+        .merge(import::web::routes())
 }
 
 fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {

@@ -69,3 +69,38 @@ on_both!(export_with_filters_masked_and_full, |app| {
         .unwrap()
         .contains("\"full\":true"));
 });
+
+on_both!(import_template_lists_the_areas_villages, |app| {
+    let s = app.as_user("town", TOWN_A, "township_chair").await;
+    let r = app.get(Some(&s), "/registry/import/template.xlsx").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = sheet(&r.raw);
+    assert_eq!(rows[0][0], "姓名*");
+    assert_eq!(rows.len(), 1, "an empty person sheet");
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.raw.clone())).unwrap();
+    let names = calamine::Reader::sheet_names(&wb);
+    assert_eq!(names, vec!["人员", "填写说明", "Lists"]);
+    let lists = calamine::Reader::worksheet_range(&mut wb, "Lists").unwrap();
+    let villages: Vec<String> = lists
+        .rows()
+        .filter_map(|r| r.get(1).map(|c| c.to_string()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let expected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE parent_code = $1")
+        .bind(TOWN_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(villages.len() as i64, expected);
+    assert!(villages.iter().all(|v| v.starts_with(TOWN_A)));
+    assert_eq!(lists.rows().next().unwrap()[0].to_string(), "汉族");
+    // A leader has no data entry, so no template.
+    let leader = app.as_user("leader", COUNTY, "leader").await;
+    assert_eq!(
+        app.get(Some(&leader), "/registry/import/template.xlsx")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+});

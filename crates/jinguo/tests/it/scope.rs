@@ -62,6 +62,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/audit",
     "/registry/persons",
     "/registry/persons/export.xlsx",
+    "/registry/import/template.xlsx",
     "/registry/persons/new",
     "/registry/persons/{id}",
     "/registry/persons/{id}/edit",

@@ -1,0 +1,304 @@
+//! Reading a person sheet: .xlsx through calamine, .csv (UTF-8 or GB18030, as Excel saves
+//! it in China) through csv; cells normalised to text; the header row found by its names.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use kernel::i18n::{Lang, Tr};
+
+use super::{Column, COLUMNS};
+use crate::person::PersonInput;
+
+/// Why a file cannot be read; each is a catalogue key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SheetError {
+    NotSpreadsheet,
+    Encrypted,
+    Corrupt,
+    TooLarge,
+    NoHeader,
+}
+
+impl SheetError {
+    pub fn key(self) -> &'static str {
+        match self {
+            SheetError::NotSpreadsheet => "import.not_spreadsheet",
+            SheetError::Encrypted => "import.encrypted",
+            SheetError::Corrupt => "import.corrupt",
+            SheetError::TooLarge => "import.too_large",
+            SheetError::NoHeader => "import.no_header",
+        }
+    }
+}
+
+/// Largest file accepted (a million rows of persons fit in well under this).
+pub const MAX_BYTES: usize = 200 * 1024 * 1024;
+
+/// One cell as text; dates in date columns come as `YYYY-MM-DD`.
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => kernel::time::from_excel_serial(dt.as_f64())
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        Data::DateTimeIso(s) => s.chars().take(10).collect(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(_) | Data::Empty => String::new(),
+    }
+}
+
+/// The rows of the first sheet of a file, as text.
+pub fn read(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(SheetError::TooLarge);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
+        let name = wb
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or(SheetError::Corrupt)?;
+        let range = wb.worksheet_range(&name).map_err(|_| SheetError::Corrupt)?;
+        // A merged cell carries its value in its first cell only; the others read empty.
+        return Ok(range
+            .rows()
+            .map(|r| r.iter().map(cell_text).collect())
+            .collect());
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        // OLE2: a password-protected .xlsx, or an old .xls.
+        return Err(SheetError::Encrypted);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
+        Err(_) => {
+            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
+            if bad {
+                return Err(SheetError::NotSpreadsheet);
+            }
+            t.into_owned()
+        }
+    };
+    if text.contains('\0') {
+        return Err(SheetError::NotSpreadsheet);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|_| SheetError::Corrupt)?;
+        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+    }
+    Ok(rows)
+}
+
+/// The header text of a column in every language, with the `*` of required columns and
+/// spaces taken out.
+fn header_names() -> Vec<(Column, String)> {
+    let mut out = Vec::new();
+    for lang in Lang::ALL {
+        let tr = Tr::new(lang);
+        for (col, key) in COLUMNS {
+            out.push((col, normalise_header(tr.s(key))));
+            // Other names people give the column (`import.alias_<field>`, `|`-separated).
+            let alias_key = format!("import.alias_{}", key.trim_start_matches("person."));
+            for a in tr.s(&alias_key).split('|') {
+                out.push((col, normalise_header(a)));
+            }
+        }
+    }
+    out
+}
+
+fn normalise_header(h: &str) -> String {
+    h.chars()
+        .filter(|c| !c.is_whitespace() && *c != '*' && *c != '＊')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Where the header row is and which column holds what: the first of the top 20 rows
+/// that names the name and residence columns.
+pub fn find_header(rows: &[Vec<String>]) -> Result<(usize, HashMap<Column, usize>), SheetError> {
+    let names = header_names();
+    for (i, row) in rows.iter().enumerate().take(20) {
+        let mut map = HashMap::new();
+        for (c, cell) in row.iter().enumerate() {
+            let h = normalise_header(cell);
+            if h.is_empty() {
+                continue;
+            }
+            if let Some((col, _)) = names.iter().find(|(_, n)| *n == h) {
+                map.entry(*col).or_insert(c);
+            }
+        }
+        if map.contains_key(&Column::Name) && map.contains_key(&Column::UnitCode) {
+            return Ok((i, map));
+        }
+    }
+    Err(SheetError::NoHeader)
+}
+
+/// The data rows as person inputs, with their row numbers as the spreadsheet shows them
+/// (1-based); empty rows are skipped.
+pub fn inputs(
+    rows: &[Vec<String>],
+    header: usize,
+    cols: &HashMap<Column, usize>,
+) -> Vec<(usize, PersonInput)> {
+    let get = |row: &Vec<String>, c: Column| -> String {
+        cols.get(&c)
+            .and_then(|i| row.get(*i))
+            .cloned()
+            .unwrap_or_default()
+    };
+    rows.iter()
+        .enumerate()
+        .skip(header + 1)
+        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .map(|(i, r)| {
+            (
+                i + 1,
+                PersonInput {
+                    name: get(r, Column::Name),
+                    id_number: get(r, Column::IdNumber),
+                    sex: get(r, Column::Sex),
+                    birth_date: get(r, Column::BirthDate),
+                    ethnicity: get(r, Column::Ethnicity),
+                    phone: get(r, Column::Phone),
+                    unit_code: get(r, Column::UnitCode),
+                    hukou_code: get(r, Column::HukouCode),
+                    address: get(r, Column::Address),
+                    notes: get(r, Column::Notes),
+                    restricted: false,
+                    version: None,
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{Formula, Workbook};
+
+    /// A sheet as people send them: a merged title, a header with `*`, numbers stored as
+    /// numbers and as text, serial and text dates, spaces, an empty row, a formula.
+    fn messy() -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.merge_range(
+            0,
+            0,
+            0,
+            9,
+            "塘渡口镇2023年留守妇女花名册",
+            &rust_xlsxwriter::Format::new(),
+        )
+        .unwrap();
+        let headers = [
+            "序号",
+            "姓名*",
+            "身份证号",
+            "性别",
+            "出生日期",
+            "民族",
+            "联系电话",
+            "居住地（村/社区代码）*",
+            "备注",
+        ];
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string(1, c as u16, *h).unwrap();
+        }
+        ws.write_number(2, 0, 1).unwrap();
+        ws.write_string(2, 1, "王秀英  ").unwrap();
+        ws.write_string(2, 2, "11010519491231002X").unwrap();
+        ws.write_number(2, 6, 13812345678.0).unwrap();
+        ws.write_number(2, 7, 430523100001.0).unwrap();
+        // Row 4 empty.
+        ws.write_number(4, 0, 2).unwrap();
+        ws.write_string(4, 1, "李梅").unwrap();
+        ws.write_string(4, 3, "女").unwrap();
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2015, 3, 8).unwrap();
+        ws.write_datetime_with_format(
+            4,
+            4,
+            &date,
+            &rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+        )
+        .unwrap();
+        ws.write_string(4, 7, "430523100001 ").unwrap();
+        ws.write_formula(
+            4,
+            8,
+            Formula::new("=\"留守\"&\"儿童\"").set_result("留守儿童"),
+        )
+        .unwrap();
+        ws.write_number(5, 0, 3).unwrap();
+        ws.write_string(5, 1, "张兰").unwrap();
+        ws.write_string(5, 3, "女").unwrap();
+        ws.write_string(5, 4, "1980年1月2日").unwrap();
+        ws.write_string(5, 5, "苗族").unwrap();
+        ws.write_string(5, 7, "430523100002").unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn reads_a_messy_sheet() {
+        let rows = read(&messy()).unwrap();
+        let (h, cols) = find_header(&rows).unwrap();
+        assert_eq!(h, 1);
+        assert_eq!(cols[&Column::Name], 1);
+        assert_eq!(cols[&Column::UnitCode], 7);
+        let inputs = inputs(&rows, h, &cols);
+        let numbers: Vec<usize> = inputs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            numbers,
+            vec![3, 5, 6],
+            "spreadsheet row numbers; the empty row skipped"
+        );
+        let first = &inputs[0].1;
+        assert_eq!(first.name, "王秀英");
+        assert_eq!(first.phone, "13812345678");
+        assert_eq!(first.unit_code, "430523100001");
+        let second = &inputs[1].1;
+        assert_eq!(second.birth_date, "2015-03-08");
+        assert_eq!(second.unit_code, "430523100001");
+        assert_eq!(second.notes, "留守儿童");
+        assert_eq!(inputs[2].1.ethnicity, "苗族");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for (_, i) in &inputs {
+            assert!(crate::person::validate(i, today).is_ok(), "{i:?}");
+        }
+    }
+
+    #[test]
+    fn reads_gbk_csv_and_refuses_other_files() {
+        let (gbk, _, _) = encoding_rs::GB18030
+            .encode("姓名,居住地代码,性别,出生日期\n王芳,430523100001,女,2001.2.3\n");
+        let rows = read(&gbk).unwrap();
+        let (h, cols) = find_header(&rows).unwrap();
+        let i = inputs(&rows, h, &cols);
+        assert_eq!(i[0].1.name, "王芳");
+        assert_eq!(i[0].1.birth_date, "2001.2.3");
+        assert_eq!(
+            read(b"\x89PNG\r\n\x1a\n\0\0\0"),
+            Err(SheetError::NotSpreadsheet)
+        );
+        assert_eq!(
+            read(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0]),
+            Err(SheetError::Encrypted)
+        );
+        assert_eq!(read(b"PK\x03\x04broken"), Err(SheetError::Corrupt));
+        assert_eq!(find_header(&[vec!["a".into()]]), Err(SheetError::NoHeader));
+    }
+}
