@@ -13,6 +13,9 @@ pub async fn serve(db: Db, settings: Settings, listen: &str) -> anyhow::Result<(
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
     let state = jinguo::state(db.clone(), settings)?;
+    for c in jinguo::CAPABILITIES {
+        (c.start)(&state);
+    }
     let app = jinguo::app(state);
     println!("巾帼已启动: http://{addr}/  (Ctrl-C 停止)");
     tracing::info!(%addr, backend = ?db.backend(), "serving");

@@ -13,4 +13,6 @@ pub struct Capability {
     pub migrations: &'static [Migration],
     pub pages: fn() -> Router<AppState>,
     pub api: fn() -> OpenApiRouter<AppState>,
+    /// Starts the capability's background work (resuming interrupted jobs) for a server.
+    pub start: fn(&AppState),
 }

@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1005_merges.sql"),
         postgres: include_str!("../migrations/postgres/1005_merges.sql"),
     },
+    Migration {
+        version: 1006,
+        name: "1006_imports",
+        sqlite: include_str!("../migrations/sqlite/1006_imports.sql"),
+        postgres: include_str!("../migrations/postgres/1006_imports.sql"),
+    },
 ];
 
 /// The actions the registry audits.
@@ -75,6 +81,7 @@ pub const ACTIONS: &[&str] = &[
     "person.unmerge",
     "person.not_duplicate",
     "person.export",
+    "person.import",
 ];
 
 pub const CAPABILITY: Capability = Capability {
@@ -82,6 +89,7 @@ pub const CAPABILITY: Capability = Capability {
     migrations: MIGRATIONS,
     pages: routes,
     api: api_router,
+    start: import::job::resume_all,
 };
 
 fn routes() -> axum::Router<kernel::AppState> {
@@ -99,4 +107,5 @@ fn api_router() -> utoipa_axum::router::OpenApiRouter<kernel::AppState> {
         .merge(household::api::router())
         .merge(pairing::api::router())
         .merge(duplicate::api::router())
+        .merge(import::api::router())
 }

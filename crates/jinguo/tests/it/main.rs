@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod categories;
 mod households;
+mod import;
 
 mod catalogue;
 mod cli;

@@ -39,6 +39,7 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/duplicates", &["get"]),
     ("/api/v1/merges", &["get", "post"]),
     ("/api/v1/merges/{id}/undo", &["post"]),
+    ("/api/v1/imports/{id}", &["get"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -63,6 +64,9 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/persons",
     "/registry/persons/export.xlsx",
     "/registry/import/template.xlsx",
+    "/registry/import",
+    "/registry/import/{id}",
+    "/registry/import/{id}/errors.xlsx",
     "/registry/persons/new",
     "/registry/persons/{id}",
     "/registry/persons/{id}/edit",

@@ -54,6 +54,7 @@ macro_rules! on_both {
 
 pub struct TestApp {
     pub db: Db,
+    state: AppState,
     pub router: Router,
     pub backend: Backend,
     _tmp: tempfile::TempDir,
@@ -120,13 +121,22 @@ impl TestApp {
         settings.data_dir = tmp.path().to_path_buf();
         let cipher = kernel::crypto::Cipher::new(&rand::random::<[u8; 32]>());
         let state = AppState::new(db.clone(), settings, cipher);
-        let router = jinguo::app(state);
+        let router = jinguo::app(state.clone());
         TestApp {
             db,
+            state,
             router,
             backend,
             _tmp: tmp,
         }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.state.settings().data_dir.clone()
     }
 
     /// Creates an account directly (password [`PASSWORD`], no forced change).

@@ -28,6 +28,14 @@ pub fn from_header(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The token sent in the query string (`?_csrf=`), for file uploads whose multipart body
+/// is not read before the handler.
+pub fn from_query(uri: &axum::http::Uri) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The token sent in a form body.
 pub fn from_form(body: &Bytes) -> Option<String> {
     form_urlencoded::parse(body)

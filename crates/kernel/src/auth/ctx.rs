@@ -87,7 +87,7 @@ async fn identify_inner(state: &AppState, mut req: Request) -> Result<Request, A
             Some(p) => p.csrf.clone(),
             None => jar.get(csrf::PRE_COOKIE).map(|c| c.value().to_string()),
         };
-        let mut given = csrf::from_header(req.headers());
+        let mut given = csrf::from_header(req.headers()).or_else(|| csrf::from_query(req.uri()));
         if given.is_none() && csrf::is_form(req.headers()) {
             let (parts, body) = req.into_parts();
             let bytes = csrf::buffer(body, settings.max_body_bytes)

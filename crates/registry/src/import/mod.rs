@@ -1,8 +1,10 @@
 //! Excel and CSV import of persons. This part reads real-world sheets into typed rows
 //! (header row found under title rows and merged cells, Excel serial and text dates,
 //! numbers stored as text, trailing spaces, empty rows, formulas' cached values) and makes
-//! the template; the background import job that writes the rows comes next.
+//! the template, and runs the background import job that writes them.
 
+pub mod api;
+pub mod job;
 pub mod sheet;
 pub mod template;
 pub mod web;

@@ -1,0 +1,312 @@
+//! Importing persons from Excel: a messy sheet with its row errors checked one by one, the
+//! error report opened back, re-import updating instead of duplicating, all or nothing,
+//! files that are not spreadsheets, and a job cut off midway and resumed.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use rust_xlsxwriter::Workbook;
+
+use crate::on_both;
+use crate::support::*;
+
+const BOUNDARY: &str = "----jinguo-test-boundary";
+
+fn multipart(file: &[u8], name: &str, mode: &str) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n{mode}\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    b
+}
+
+pub async fn upload(app: &TestApp, s: &Session, file: &[u8], name: &str, mode: &str) -> Resp {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/registry/import?_csrf={}", s.csrf))
+        .header(header::COOKIE, &s.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart(file, name, mode)))
+        .unwrap();
+    app.send(req).await
+}
+
+pub async fn wait(app: &TestApp, s: &Session, id: i64) -> serde_json::Value {
+    for _ in 0..600 {
+        let r = app
+            .api(s, Method::GET, &format!("/api/v1/imports/{id}"), None)
+            .await;
+        let j = r.json();
+        if j["status"] == "done" || j["status"] == "failed" {
+            return j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+fn job_id(r: &Resp) -> i64 {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location()
+        .trim_start_matches("/registry/import/")
+        .parse()
+        .unwrap()
+}
+
+/// A sheet with a title row, 3 good rows and 4 bad ones.
+fn messy_sheet() -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "大岭社区 2023 年重点人群花名册")
+        .unwrap();
+    for (c, h) in [
+        "姓名",
+        "身份证号码",
+        "性别",
+        "出生日期",
+        "民族",
+        "手机号码",
+        "居住地代码",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    let rows: [[&str; 7]; 7] = [
+        [
+            "王秀英",
+            "11010519491231002X",
+            "",
+            "",
+            "汉族",
+            "13812345678",
+            VILLAGE_A,
+        ],
+        ["李梅 ", "", "女", "2015年3月8日", "", "", VILLAGE_A],
+        ["张兰", "430523800101002", "", "", "苗族", "", VILLAGE_A],
+        ["刘芳", "110105194912310021", "", "", "", "", VILLAGE_A],
+        ["", "", "女", "2001-01-01", "", "", VILLAGE_A],
+        ["陈红", "", "女", "2099-01-01", "", "12345", VILLAGE_A],
+        ["周敏", "", "女", "1990-01-01", "", "", "110101001001"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string((r + 3) as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
+    let s = app.as_user("village", VILLAGE_A, "village_chair").await;
+    let file = messy_sheet();
+    let id = job_id(&upload(&app, &s, &file, "花名册.xlsx", "valid_rows").await);
+    let j = wait(&app, &s, id).await;
+    assert_eq!(j["status"], "done", "{j}");
+    assert_eq!(
+        (
+            j["total"].as_i64(),
+            j["inserted"].as_i64(),
+            j["failed"].as_i64()
+        ),
+        (Some(7), Some(3), Some(4))
+    );
+    let errors: Vec<(i64, String, String)> = j["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["field"].as_str().unwrap().into(),
+                e["key"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (7, "id_number".into(), "id.check_digit".into()),
+            (8, "name".into(), "field.required".into()),
+            (9, "birth_date".into(), "field.date_invalid".into()),
+            (9, "phone".into(), "field.phone_invalid".into()),
+            (10, "unit_code".into(), "import.unit_outside".into()),
+        ]
+    );
+    // The page lists them in Chinese; the report is the sheet's bad rows with a reason.
+    let page = app.get(Some(&s), &format!("/registry/import/{id}")).await;
+    assert!(page
+        .body
+        .contains(kernel::i18n::Tr::default().s("id.check_digit")));
+    let report = app
+        .get(Some(&s), &format!("/registry/import/{id}/errors.xlsx"))
+        .await;
+    let rows = sheet(&report.raw);
+    assert_eq!(rows.len(), 5, "header and four bad rows");
+    assert_eq!(rows[0][7], "错误原因");
+    assert_eq!(rows[1][0], "刘芳");
+    assert!(
+        rows[1][7].contains("第几行 7") && rows[1][7].contains("校验位"),
+        "{:?}",
+        rows[1]
+    );
+    // The good rows are there, with what the sheet said.
+    let r = app
+        .api(&s, Method::GET, "/api/v1/persons?sort=name", None)
+        .await;
+    let names: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&"李梅".to_string()));
+    // Importing the same file again updates; it registers nobody twice.
+    let id2 = job_id(&upload(&app, &s, &file, "花名册.xlsx", "valid_rows").await);
+    let j = wait(&app, &s, id2).await;
+    assert_eq!(
+        (j["inserted"].as_i64(), j["updated"].as_i64()),
+        (Some(0), Some(3)),
+        "{j}"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(app.audit_count("person.import").await, 2);
+});
+
+on_both!(all_or_nothing_and_bad_files, |app| {
+    let s = app.as_user("village", VILLAGE_A, "village_chair").await;
+    let id = job_id(&upload(&app, &s, &messy_sheet(), "a.xlsx", "all_or_nothing").await);
+    let j = wait(&app, &s, id).await;
+    assert_eq!(j["message"], "import.nothing_written");
+    assert_eq!(j["inserted"], 0);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let tr = kernel::i18n::Tr::default();
+    for (bytes, key) in [
+        (
+            b"\x89PNG\r\n\x1a\n\0\0\0\0".to_vec(),
+            "import.not_spreadsheet",
+        ),
+        (
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1],
+            "import.encrypted",
+        ),
+        (b"PK\x03\x04garbage".to_vec(), "import.corrupt"),
+        ("甲,乙\n1,2\n".as_bytes().to_vec(), "import.no_header"),
+    ] {
+        let r = upload(&app, &s, &bytes, "x", "valid_rows").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{key}");
+        assert!(r.body.contains(tr.s(key)), "{key}");
+    }
+    // A CSV as Excel saves it in China (GB18030) works, all or nothing.
+    let text = format!("姓名,性别,出生日期,居住地代码\n王芳,女,2001.2.3,{VILLAGE_A}\n");
+    let (csv, _, _) = encoding_rs::GB18030.encode(&text);
+    let id = job_id(&upload(&app, &s, &csv, "名单.csv", "all_or_nothing").await);
+    let j = wait(&app, &s, id).await;
+    assert_eq!(j["inserted"], 1, "{j}");
+});
+
+on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
+    let s = app.as_user("town", TOWN_A, "township_chair").await;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["姓名", "身份证号", "居住地代码"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let n = 2_500;
+    for i in 0..n {
+        let birth =
+            chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Days::new(i as u64);
+        let id =
+            kernel::idcard::ResidentId::compose("430523", birth, (i % 500) as u16 * 2).unwrap();
+        ws.write_string(i + 1, 0, "测试人").unwrap();
+        ws.write_string(i + 1, 1, id.as_str()).unwrap();
+        ws.write_string(i + 1, 2, VILLAGE_A).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    // Save the file and queue a job by hand, then run one batch only: as if the server died.
+    let path = app.data_dir().join("cut.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'town'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let id = registry::import::job::create(
+        app.state(),
+        TOWN_A,
+        uid,
+        "town",
+        "cut.xlsx",
+        &path.to_string_lossy(),
+        "valid_rows",
+    )
+    .await
+    .unwrap();
+    registry::import::job::run(app.state(), id, Some(1))
+        .await
+        .unwrap();
+    let (processed, status): (i64, String) = {
+        let r = app
+            .api(&s, Method::GET, &format!("/api/v1/imports/{id}"), None)
+            .await
+            .json();
+        (
+            r["processed"].as_i64().unwrap(),
+            r["status"].as_str().unwrap().into(),
+        )
+    };
+    assert_eq!((processed, status.as_str()), (1_000, "running"));
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM persons")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 1_000, "whole batches only");
+    // On restart the job resumes where it stopped.
+    registry::import::job::run(app.state(), id, None)
+        .await
+        .unwrap();
+    let j = app
+        .api(&s, Method::GET, &format!("/api/v1/imports/{id}"), None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            j["status"].as_str(),
+            j["inserted"].as_i64(),
+            j["processed"].as_i64()
+        ),
+        (Some("done"), Some(2_500), Some(2_500))
+    );
+    assert_eq!(count().await, 2_500);
+    // Rerunning the whole file changes nothing twice.
+    let id = job_id(&upload(&app, &s, &bytes, "cut.xlsx", "valid_rows").await);
+    let j = wait(&app, &s, id).await;
+    assert_eq!(
+        (j["inserted"].as_i64(), j["updated"].as_i64()),
+        (Some(0), Some(2_500))
+    );
+    assert_eq!(count().await, 2_500);
+});

@@ -1,0 +1,459 @@
+//! The import job: validates every row, then writes the valid ones in batches (or all or
+//! nothing), updating a person already registered with the same resident ID (or the same
+//! name, birth date and village when there is no ID) instead of registering her twice.
+//! Each batch commits with the job's counters, so a job cut off by a crash resumes after
+//! its last committed batch, and a rerun changes nothing twice.
+
+use std::collections::{HashMap, HashSet};
+
+use kernel::audit::{self, Actor, Entry};
+use kernel::db::{now_ms, WriteTx};
+use kernel::error::{AppError, AppResult};
+use kernel::scope::Scope;
+use kernel::state::AppState;
+use sqlx::Row;
+
+use super::sheet;
+use crate::person::{validate, PersonInput, ValidPerson};
+
+/// Rows written per transaction.
+pub const BATCH: usize = 1_000;
+/// Row errors kept for the page and the report (the count is always exact).
+pub const MAX_ERRORS_KEPT: usize = 20_000;
+
+/// One problem of one row: the spreadsheet row number, the field and the catalogue key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub key: String,
+}
+
+/// An import job as pages and API show it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Job {
+    pub id: i64,
+    pub unit_code: String,
+    pub username: String,
+    pub file_name: String,
+    /// valid_rows | all_or_nothing
+    pub mode: String,
+    /// queued | running | done | failed
+    pub status: String,
+    pub total: i64,
+    pub processed: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub failed: i64,
+    pub errors: Vec<RowError>,
+    /// Catalogue key of a file-level failure
+    pub message: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    #[serde(skip)]
+    pub file_path: String,
+}
+
+const COLUMNS: &str =
+    "id, unit_code, username, file_name, mode, status, total, processed, inserted, \
+    updated, failed, errors, message, created_at, finished_at, file_path";
+
+fn job(r: &sqlx::any::AnyRow) -> Job {
+    Job {
+        id: r.get(0),
+        unit_code: r.get(1),
+        username: r.get(2),
+        file_name: r.get(3),
+        mode: r.get(4),
+        status: r.get(5),
+        total: r.get(6),
+        processed: r.get(7),
+        inserted: r.get(8),
+        updated: r.get(9),
+        failed: r.get(10),
+        errors: serde_json::from_str(&r.get::<String, _>(11)).unwrap_or_default(),
+        message: r.get(12),
+        created_at: r.get(13),
+        finished_at: r.get(14),
+        file_path: r.get(15),
+    }
+}
+
+/// A job of the scope.
+pub async fn get(state: &AppState, scope: &Scope, id: i64) -> AppResult<Job> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM import_jobs WHERE id = $1 AND unit_code >= $2 AND unit_code < $3"
+    ))
+    .bind(id)
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .fetch_optional(state.db().pool())
+    .await?;
+    row.as_ref().map(job).ok_or(AppError::NotFound)
+}
+
+/// Recent jobs of the scope.
+pub async fn recent(state: &AppState, scope: &Scope) -> AppResult<Vec<Job>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM import_jobs WHERE unit_code >= $1 AND unit_code < $2 ORDER BY id DESC LIMIT 20"
+    ))
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .fetch_all(state.db().pool())
+    .await?;
+    Ok(rows.iter().map(job).collect())
+}
+
+/// Records a new job for a file already saved; it runs when [`spawn`]ed.
+pub async fn create(
+    state: &AppState,
+    unit_code: &str,
+    user_id: i64,
+    username: &str,
+    file_name: &str,
+    file_path: &str,
+    mode: &str,
+) -> AppResult<i64> {
+    let mut tx = state.db().begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO import_jobs (unit_code, user_id, username, file_name, file_path, mode, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7) RETURNING id",
+    )
+    .bind(unit_code)
+    .bind(user_id)
+    .bind(username)
+    .bind(file_name)
+    .bind(file_path)
+    .bind(mode)
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Runs a job in the background.
+pub fn spawn(state: AppState, id: i64) {
+    tokio::spawn(async move {
+        if let Err(e) = run(&state, id, None).await {
+            tracing::error!(job = id, error = ?e, "import job failed");
+            let _ = finish(&state, id, "failed", "err.internal", &[]).await;
+        }
+    });
+}
+
+/// Restarts the jobs a stopped server left queued or running.
+pub fn resume_all(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let ids: Vec<i64> = match sqlx::query_scalar(
+            "SELECT id FROM import_jobs WHERE status IN ('queued', 'running')",
+        )
+        .fetch_all(state.db().pool())
+        .await
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list import jobs to resume");
+                return;
+            }
+        };
+        for id in ids {
+            tracing::info!(job = id, "resuming import job");
+            spawn(state.clone(), id);
+        }
+    });
+}
+
+async fn set(state: &AppState, id: i64, sql: &str, v: i64) -> AppResult<()> {
+    let mut tx = state.db().begin_write().await?;
+    sqlx::query(sql).bind(v).bind(id).execute(&mut **tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn finish(
+    state: &AppState,
+    id: i64,
+    status: &str,
+    message: &str,
+    errors: &[RowError],
+) -> AppResult<()> {
+    let kept: Vec<&RowError> = errors.iter().take(MAX_ERRORS_KEPT).collect();
+    let mut tx = state.db().begin_write().await?;
+    sqlx::query("UPDATE import_jobs SET status = $1, message = $2, errors = $3, finished_at = $4 WHERE id = $5")
+        .bind(status)
+        .bind(message)
+        .bind(serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let j = sqlx::query("SELECT unit_code, username, user_id, inserted, updated, failed, total FROM import_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let actor = Actor {
+        id: Some(j.get(2)),
+        name: j.get(1),
+        ip: String::new(),
+    };
+    audit::append(
+        &mut tx,
+        Entry::new(&actor, "person.import", &j.get::<String, _>(0), &format!("import:{id}")).detail(serde_json::json!({
+            "status": status, "message": message, "total": j.get::<i64, _>(6),
+            "inserted": j.get::<i64, _>(3), "updated": j.get::<i64, _>(4), "failed": j.get::<i64, _>(5),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&kernel::time::china())
+        .date_naive()
+}
+
+/// Checks every row: field rules, residence in the area, an ID twice in the file.
+fn check_rows(
+    inputs: &[(usize, PersonInput)],
+    villages: &HashSet<String>,
+) -> (Vec<Option<ValidPerson>>, Vec<RowError>) {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let today = today();
+    let valid = inputs
+        .iter()
+        .map(|(row, input)| {
+            let mut errs: Vec<(String, &'static str)> = match validate(input, today) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.into_iter().map(|f| (f.field, f.key)).collect(),
+            };
+            let unit = input.unit_code.trim();
+            if !unit.is_empty() && !villages.contains(unit) {
+                errs.push(("unit_code".into(), "import.unit_outside"));
+            }
+            let v = if errs.is_empty() {
+                validate(input, today).ok()
+            } else {
+                None
+            };
+            if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
+                if seen.insert(id.as_str().to_string(), *row).is_some() {
+                    errs.push(("id_number".into(), "import.duplicate_in_file"));
+                }
+            }
+            for (field, key) in &errs {
+                errors.push(RowError {
+                    row: *row,
+                    field: field.clone(),
+                    key: key.to_string(),
+                });
+            }
+            if errs.is_empty() {
+                v
+            } else {
+                None
+            }
+        })
+        .collect();
+    (valid, errors)
+}
+
+/// Writes one valid row: updates the person already registered, or inserts her.
+/// Returns true for an insert, false for an update; an ID registered outside the area is
+/// an error of the row.
+async fn upsert(
+    state: &AppState,
+    tx: &mut WriteTx,
+    scope: &Scope,
+    v: &ValidPerson,
+    user: i64,
+) -> Result<bool, &'static str> {
+    let cipher = &state.cipher;
+    let found = match &v.id {
+        Some(id) => sqlx::query("SELECT id, unit_code, version, restricted FROM persons WHERE id_hash = $1")
+            .bind(cipher.index("id", id.as_str()))
+            .fetch_optional(&mut ***tx)
+            .await
+            .map_err(|_| "err.internal")?,
+        None => sqlx::query(
+            "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
+             AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
+        )
+        .bind(&v.name)
+        .bind(v.birth_date.format("%Y-%m-%d").to_string())
+        .bind(&v.unit_code)
+        .fetch_optional(&mut ***tx)
+        .await
+        .map_err(|_| "err.internal")?,
+    };
+    match found {
+        Some(r) if scope.contains(&r.get::<String, _>(1)) => {
+            let mut v = v.clone();
+            v.restricted = r.get::<i64, _>(3) != 0;
+            crate::store::update(tx, cipher, r.get(0), r.get(2), &v)
+                .await
+                .map_err(|_| "err.internal")?;
+            Ok(false)
+        }
+        Some(_) => Err("import.id_elsewhere"),
+        None => {
+            crate::store::insert(tx, cipher, v, Some(user))
+                .await
+                .map_err(|e| match e {
+                    AppError::Invalid(_) => "person.id_duplicate",
+                    _ => "err.internal",
+                })?;
+            Ok(true)
+        }
+    }
+}
+
+/// Runs (or resumes) a job; `stop_after` batches is for tests that cut a job off midway.
+pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppResult<()> {
+    let j = sqlx::query(&format!("SELECT {COLUMNS} FROM import_jobs WHERE id = $1"))
+        .bind(id)
+        .fetch_one(state.db().pool())
+        .await
+        .map(|r| job(&r))?;
+    if j.status == "done" || j.status == "failed" {
+        return Ok(());
+    }
+    let mut tx = state.db().begin_write().await?;
+    sqlx::query("UPDATE import_jobs SET status = 'running' WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    let bytes = match tokio::fs::read(&j.file_path).await {
+        Ok(b) => b,
+        Err(_) => return finish(state, id, "failed", "import.corrupt", &[]).await,
+    };
+    let parsed = tokio::task::spawn_blocking(move || {
+        sheet::read(&bytes).and_then(|rows| {
+            let (h, cols) = sheet::find_header(&rows)?;
+            Ok(sheet::inputs(&rows, h, &cols))
+        })
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let inputs = match parsed {
+        Ok(i) => i,
+        Err(e) => return finish(state, id, "failed", e.key(), &[]).await,
+    };
+    set(
+        state,
+        id,
+        "UPDATE import_jobs SET total = $1 WHERE id = $2",
+        inputs.len() as i64,
+    )
+    .await?;
+    let scope = Scope::of_unit(&j.unit_code);
+    let villages: HashSet<String> = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE code >= $1 AND code < $2 AND level = 5 AND kind = 'territorial'",
+    )
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .fetch_all(state.db().pool())
+    .await?
+    .into_iter()
+    .collect();
+    let (valid, mut errors) = check_rows(&inputs, &villages);
+    let user: i64 = sqlx::query_scalar("SELECT user_id FROM import_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(state.db().pool())
+        .await?;
+    if j.mode == "all_or_nothing" {
+        if !errors.is_empty() {
+            let rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+            set(
+                state,
+                id,
+                "UPDATE import_jobs SET failed = $1 WHERE id = $2",
+                rows.len() as i64,
+            )
+            .await?;
+            return finish(state, id, "done", "import.nothing_written", &errors).await;
+        }
+        let mut tx = state.db().begin_write().await?;
+        let (mut ins, mut upd) = (0i64, 0i64);
+        for ((row, _), v) in inputs.iter().zip(&valid) {
+            let Some(v) = v else { continue };
+            match upsert(state, &mut tx, &scope, v, user).await {
+                Ok(true) => ins += 1,
+                Ok(false) => upd += 1,
+                Err(key) => errors.push(RowError {
+                    row: *row,
+                    field: "id_number".into(),
+                    key: key.into(),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            drop(tx);
+            return finish(state, id, "done", "import.nothing_written", &errors).await;
+        }
+        sqlx::query(
+            "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
+        )
+        .bind(inputs.len() as i64)
+        .bind(ins)
+        .bind(upd)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await?;
+        return finish(state, id, "done", "", &errors).await;
+    }
+    // Valid rows, batch by batch, from where a previous run stopped.
+    let start = j.processed.max(0) as usize;
+    let error_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+    let mut batches = 0;
+    let mut pos = start;
+    while pos < inputs.len() {
+        let end = (pos + BATCH).min(inputs.len());
+        let mut tx = state.db().begin_write().await?;
+        let (mut ins, mut upd, mut bad) = (0i64, 0i64, 0i64);
+        for i in pos..end {
+            let row = inputs[i].0;
+            match &valid[i] {
+                Some(v) => match upsert(state, &mut tx, &scope, v, user).await {
+                    Ok(true) => ins += 1,
+                    Ok(false) => upd += 1,
+                    Err(key) => {
+                        bad += 1;
+                        errors.push(RowError {
+                            row,
+                            field: "id_number".into(),
+                            key: key.into(),
+                        });
+                    }
+                },
+                None if error_rows.contains(&row) => bad += 1,
+                None => {}
+            }
+        }
+        sqlx::query(
+            "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
+             failed = failed + $4 WHERE id = $5",
+        )
+        .bind(end as i64)
+        .bind(ins)
+        .bind(upd)
+        .bind(bad)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await?;
+        pos = end;
+        batches += 1;
+        if stop_after.is_some_and(|n| batches >= n) && pos < inputs.len() {
+            return Ok(());
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    finish(state, id, "done", "", &errors).await
+}
