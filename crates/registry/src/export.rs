@@ -24,6 +24,7 @@ pub struct ExportQuery {
     pub unit: Option<String>,
     pub sex: Option<String>,
     pub sort: Option<String>,
+    pub category: Option<String>,
     /// `1` for unmasked resident IDs, phones and addresses (needs the reveal permission)
     pub full: Option<String>,
 }
@@ -43,6 +44,7 @@ pub async fn export_persons(
         unit: q.unit,
         sex: q.sex,
         sort: q.sort,
+        category: q.category,
         page: None,
     };
     let rows = store::search(

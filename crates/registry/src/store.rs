@@ -93,6 +93,8 @@ pub struct Filter {
     pub unit: Option<String>,
     /// F or M
     pub sex: Option<String>,
+    /// Only current members of this group (category code)
+    pub category: Option<String>,
     /// name | birth | newest
     pub sort: Option<String>,
     pub page: Option<i64>,
@@ -152,6 +154,19 @@ pub async fn search(
     }
     if let Some(s) = f.sex.as_deref().and_then(Sex::parse) {
         add(" AND p.sex = ?", s.code().to_string(), &mut sql);
+    }
+    if let Some(c) = f
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        add(
+            " AND EXISTS (SELECT 1 FROM person_categories m WHERE m.person_id = p.id \
+             AND m.category_code = ? AND m.status = 'active')",
+            c.to_string(),
+            &mut sql,
+        );
     }
     sql.push_str(match f.sort.as_deref() {
         Some("birth") => " ORDER BY p.birth_date, p.id",

@@ -40,6 +40,7 @@ const PER_PAGE: i64 = 50;
 struct ListPage {
     c: Chrome,
     f: Filter,
+    categories: Vec<crate::category::model::Category>,
     persons: Vec<Person>,
     page: i64,
     more: bool,
@@ -54,6 +55,7 @@ impl ListPage {
             ("unit", self.f.unit.as_deref()),
             ("sex", self.f.sex.as_deref()),
             ("sort", self.f.sort.as_deref()),
+            ("category", self.f.category.as_deref()),
         ]);
         s.push_str(&format!("&page={page}"));
         format!("/registry/persons?{s}")
@@ -69,6 +71,7 @@ impl ListPage {
             ("unit", self.f.unit.as_deref()),
             ("sex", self.f.sex.as_deref()),
             ("sort", self.f.sort.as_deref()),
+            ("category", self.f.category.as_deref()),
             ("full", if full { Some("1") } else { None }),
         ]);
         format!("/registry/persons/export.xlsx?{s}")
@@ -99,6 +102,7 @@ async fn list_page(
         .collect();
     let page = ListPage {
         c: Chrome::new(&ctx, "registry", ctx.tr.s("person.list_title").to_string()),
+        categories: crate::category::store::list(state.db()).await?,
         f,
         persons,
         page: paging.page,

@@ -110,6 +110,25 @@ on_both!(membership_with_attributes_end_and_history, |app| {
     );
     let page = app.get(Some(&s), &format!("/registry/persons/{id}")).await;
     assert!(page.body.contains("大岭小学") && page.body.contains("父母均外出"));
+    // The person search filters by group too.
+    let other = person(&app, &s, "刘小云", VILLAGE_A).await;
+    let r = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/persons?category=left_behind_children",
+            None,
+        )
+        .await;
+    let ids: Vec<i64> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id]);
+    assert_ne!(other, id);
     // The list of the category, with filters.
     let r = app
         .api(

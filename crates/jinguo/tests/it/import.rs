@@ -175,8 +175,21 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
         .collect();
     assert_eq!(names.len(), 3);
     assert!(names.contains(&"李梅".to_string()));
-    // Importing the same file again updates; it registers nobody twice.
-    let id2 = job_id(&upload(&app, &s, &file, "花名册.xlsx", "valid_rows").await);
+    // Importing the same file again (through the API this time) updates; nobody twice.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/imports")
+        .header(header::COOKIE, &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart(&file, "花名册.xlsx", "valid_rows")))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let id2 = r.json()["id"].as_i64().unwrap();
     let j = wait(&app, &s, id2).await;
     assert_eq!(
         (j["inserted"].as_i64(), j["updated"].as_i64()),

@@ -39,6 +39,7 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/duplicates", &["get"]),
     ("/api/v1/merges", &["get", "post"]),
     ("/api/v1/merges/{id}/undo", &["post"]),
+    ("/api/v1/imports", &["post"]),
     ("/api/v1/imports/{id}", &["get"]),
 ];
 

@@ -13,7 +13,12 @@ use utoipa_axum::routes;
 use super::job::{self, Job};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_import))
+    OpenApiRouter::new()
+        .routes(routes!(get_import))
+        .routes(routes!(upload_import))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::web::UPLOAD_LIMIT,
+        ))
 }
 
 /// An import job: progress, counts and row errors
@@ -26,4 +31,25 @@ pub async fn get_import(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Job>> {
     Ok(Json(job::get(&state, &ctx.scope, id).await?))
+}
+
+/// Upload a sheet (.xlsx or .csv; multipart fields `file` and `mode` = valid_rows |
+/// all_or_nothing); the import runs as a job
+#[utoipa::path(post, path = "/api/v1/imports", tag = "registry",
+    request_body(content = String, content_type = "multipart/form-data", description = "fields file and mode"),
+    responses((status = 202, body = Job), (status = 422, description = "not a readable sheet")))]
+pub async fn upload_import(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    form: axum::extract::Multipart,
+) -> AppResult<(axum::http::StatusCode, Json<Job>)> {
+    match super::web::receive(&state, &ctx, form).await? {
+        Ok(id) => Ok((
+            axum::http::StatusCode::ACCEPTED,
+            Json(job::get(&state, &ctx.scope, id).await?),
+        )),
+        Err(key) => Err(kernel::error::AppError::Invalid(vec![
+            kernel::error::FieldError::new("file", key),
+        ])),
+    }
 }

@@ -17,6 +17,9 @@ use sqlx::Row;
 use super::job::{self, Job};
 use super::sheet::{SheetError, MAX_BYTES};
 
+/// The largest upload body: the file limit and room for the form around it.
+pub const UPLOAD_LIMIT: usize = MAX_BYTES + 64 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/registry/import/template.xlsx", get(template))
@@ -109,22 +112,35 @@ async fn refuse(state: &AppState, ctx: &Ctx, key: &'static str) -> AppResult<Res
 async fn upload(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AppResult<Response> {
+    match receive(&state, &ctx, form).await? {
+        Ok(id) => Ok(see_other(&format!("/registry/import/{id}"))),
+        Err(key) => refuse(&state, &ctx, key).await,
+    }
+}
+
+/// Reads the multipart upload (`file`, `mode`), refuses what is no readable sheet at once,
+/// saves the file and starts its job; the job's id, or the catalogue key of the refusal.
+pub async fn receive(
+    state: &AppState,
+    ctx: &Ctx,
+    mut form: Multipart,
+) -> AppResult<Result<i64, &'static str>> {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mode = "valid_rows".to_string();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return refuse(&state, &ctx, SheetError::TooLarge.key()).await,
+            Err(_) => return Ok(Err(SheetError::TooLarge.key())),
         };
         match field.name() {
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 match field.bytes().await {
                     Ok(b) => file = Some((name, b.to_vec())),
-                    Err(_) => return refuse(&state, &ctx, SheetError::TooLarge.key()).await,
+                    Err(_) => return Ok(Err(SheetError::TooLarge.key())),
                 }
             }
             Some("mode") => {
@@ -140,9 +156,8 @@ async fn upload(
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return refuse(&state, &ctx, "import.no_file").await;
+        return Ok(Err("import.no_file"));
     };
-    // A quick look before queueing: refuse what is no spreadsheet at once.
     let head = bytes.clone();
     let check = tokio::task::spawn_blocking(move || {
         super::sheet::read(&head).and_then(|r| super::sheet::find_header(&r).map(|_| ()))
@@ -150,7 +165,7 @@ async fn upload(
     .await
     .map_err(anyhow::Error::from)?;
     if let Err(e) = check {
-        return refuse(&state, &ctx, e.key()).await;
+        return Ok(Err(e.key()));
     }
     let dir = state.settings().data_dir.join("imports");
     tokio::fs::create_dir_all(&dir)
@@ -166,7 +181,7 @@ async fn upload(
         .await
         .map_err(anyhow::Error::from)?;
     let id = job::create(
-        &state,
+        state,
         ctx.scope.unit(),
         ctx.p.user_id,
         &ctx.p.username,
@@ -176,7 +191,7 @@ async fn upload(
     )
     .await?;
     job::spawn(state.clone(), id);
-    Ok(see_other(&format!("/registry/import/{id}")))
+    Ok(Ok(id))
 }
 
 fn rand_u32() -> u32 {
