@@ -14,6 +14,13 @@ use crate::cli::{open, Global};
 
 #[derive(Args)]
 pub struct BenchArgs {
+    /// What to measure: `foundation` (org import, home page) or `registry` (person import
+    /// and search)
+    #[arg(default_value = "foundation")]
+    pub what: String,
+    /// Rows of the person sheet for `registry`
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: u32,
     /// Concurrent clients for the home page load
     #[arg(long, default_value_t = 50)]
     pub clients: usize,
@@ -28,7 +35,13 @@ pub struct BenchArgs {
 pub async fn run(g: &Global, args: BenchArgs) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("jinguo-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
-    let result = run_in(g, &args, &tmp).await;
+    let result = match args.what.as_str() {
+        "registry" => crate::bench_registry::run(g, args.rows, &tmp).await,
+        "foundation" => run_in(g, &args, &tmp).await,
+        other => Err(anyhow::anyhow!(
+            "未知的基准测试 {other}：应为 foundation 或 registry"
+        )),
+    };
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }

@@ -227,6 +227,77 @@ pub async fn insert(
     .map_err(duplicate_id)
 }
 
+/// Inserts many persons in one statement per 100 (bulk import). A resident ID registered
+/// meanwhile by someone else fails the whole call (and its transaction); the import job
+/// looks IDs up first in the same transaction, so only a concurrent registration can.
+pub async fn insert_many(
+    tx: &mut WriteTx,
+    cipher: &Cipher,
+    rows: &[&ValidPerson],
+    created_by: Option<i64>,
+) -> AppResult<()> {
+    const PER_ROW: usize = 17;
+    let now = now_ms();
+    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "INSERT INTO persons (county_code, unit_code, hukou_code, name, sex, birth_date, ethnicity, \
+             id_hash, id_enc, phone_hash, phone_enc, address_enc, notes, restricted, created_by, \
+             created_at, updated_at) VALUES {}",
+            kernel::db::value_tuples(tx.backend(), chunk.len(), PER_ROW)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(kernel::org::model::county_of(&p.unit_code))
+                .bind(&p.unit_code)
+                .bind(&p.hukou_code)
+                .bind(&p.name)
+                .bind(p.sex.code())
+                .bind(p.birth_date.format("%Y-%m-%d").to_string())
+                .bind(&p.ethnicity)
+                .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
+                .bind(enc(p.id.as_ref().map(|i| i.as_str())))
+                .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
+                .bind(enc(p.phone.as_deref()))
+                .bind(enc(Some(p.address.as_str())))
+                .bind(&p.notes)
+                .bind(i64::from(p.restricted))
+                .bind(created_by)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut ***tx).await.map_err(duplicate_id)?;
+    }
+    Ok(())
+}
+
+/// For each resident ID's keyed hash, the person registered with it:
+/// `hash -> (id, unit, version, restricted)`.
+pub async fn by_id_hashes(
+    tx: &mut WriteTx,
+    hashes: &[String],
+) -> AppResult<std::collections::HashMap<String, (i64, String, i64, bool)>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in hashes.chunks(500) {
+        let sql = format!(
+            "SELECT id_hash, id, unit_code, version, restricted FROM persons WHERE id_hash IN {}",
+            kernel::db::value_tuples(tx.backend(), 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q.bind(h);
+        }
+        for r in q.fetch_all(&mut ***tx).await? {
+            out.insert(
+                r.get(0),
+                (r.get(1), r.get(2), r.get(3), r.get::<i64, _>(4) != 0),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces a person's fields if she is still at `version`; false if someone saved first.
 pub async fn update(
     tx: &mut WriteTx,

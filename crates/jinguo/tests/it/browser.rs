@@ -28,6 +28,13 @@ fn free_port() -> u16 {
 }
 
 async fn browser(profile: &std::path::Path) -> (Driver, Client) {
+    browser_with_downloads(profile, profile).await
+}
+
+async fn browser_with_downloads(
+    profile: &std::path::Path,
+    downloads: &std::path::Path,
+) -> (Driver, Client) {
     let port = free_port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -45,6 +52,8 @@ async fn browser(profile: &std::path::Path) -> (Driver, Client) {
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--no-first-run", "--disable-quic", "--window-size=1200,900",
                      format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.default_directory": downloads.display().to_string(),
+                      "download.prompt_for_download": false},
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
@@ -237,4 +246,179 @@ on_both!(county_creates_village_account_in_browser, |app| {
     c.close().await.unwrap();
     assert_eq!(app.audit_count("account.create").await, 1);
     assert_eq!(app.audit_count("account.password_change").await, 1);
+});
+
+/// Waits for a finished download in `dir` and returns its bytes.
+async fn downloaded(dir: &std::path::Path, suffix: &str) -> Vec<u8> {
+    for _ in 0..200 {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.ends_with(suffix) {
+                    if let Ok(b) = std::fs::read(e.path()) {
+                        if !b.is_empty() {
+                            return b;
+                        }
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {suffix} downloaded into {}", dir.display());
+}
+
+/// A sheet with the template's header row and the given rows.
+fn sheet_with(header: &[String], rows: &[[&str; 3]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, h).unwrap();
+    }
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim_end_matches('*') == name)
+            .unwrap() as u16
+    };
+    let (name, id, unit) = (col("姓名"), col("身份证号"), col("居住地（村/社区代码）"));
+    for (r, row) in rows.iter().enumerate() {
+        ws.write_string(r as u32 + 1, name, row[0]).unwrap();
+        ws.write_string(r as u32 + 1, id, row[1]).unwrap();
+        ws.write_string(r as u32 + 1, unit, row[2]).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+async fn wait_job_done(c: &Client) -> String {
+    for _ in 0..200 {
+        let src = c.source().await.unwrap();
+        if src.contains("data-status=\"done\"") {
+            return src;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = c.refresh().await;
+    }
+    panic!("import did not finish");
+}
+
+on_both!(registry_import_search_and_reveal_in_browser, |app| {
+    app.user("county", COUNTY, "county_admin").await;
+    let base = serve(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser_with_downloads(profile.path(), downloads.path()).await;
+    login(&c, &base, "county", PASSWORD).await;
+    wait_path(&c, "/").await;
+
+    // Download the template from the person list.
+    c.goto(&format!("{base}/registry/persons")).await.unwrap();
+    click(&c, "#template").await;
+    let template = downloaded(downloads.path(), ".xlsx").await;
+    let header = sheet(&template)[0].clone();
+    assert_eq!(header[0], "姓名*");
+
+    // A sheet with a bad row: its error is read on the job page.
+    let bad = sheet_with(
+        &header,
+        &[
+            ["欧阳秀芝", "430523198203150024", VILLAGE_A],
+            ["司马红英", "110105194912310021", VILLAGE_A],
+        ],
+    );
+    let file = downloads.path().join("bad.xlsx");
+    std::fs::write(&file, bad).unwrap();
+    c.goto(&format!("{base}/registry/import")).await.unwrap();
+    c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#upload").await;
+    let page = wait_job_done(&c).await;
+    let errors = c
+        .find(Locator::Css("#row-errors tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        errors.contains('3') && errors.contains("校验位"),
+        "{errors}"
+    );
+    assert!(page.contains("id=\"inserted\">1<"), "one good row in");
+
+    // Fixed and imported again: the good row is updated, the fixed one added.
+    let good = sheet_with(
+        &header,
+        &[
+            ["欧阳秀芝", "430523198203150024", VILLAGE_A],
+            ["司马红英", "11010519491231002X", VILLAGE_A],
+        ],
+    );
+    let file = downloads.path().join("fixed.xlsx");
+    std::fs::write(&file, good).unwrap();
+    c.goto(&format!("{base}/registry/import")).await.unwrap();
+    c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#upload").await;
+    let page = wait_job_done(&c).await;
+    assert!(
+        page.contains("id=\"inserted\">1<")
+            && page.contains("id=\"updated\">1<")
+            && page.contains("id=\"failed\">0<")
+    );
+
+    // Find her by two characters of her name, reveal her ID, see the audit entry.
+    c.goto(&format!("{base}/registry/persons")).await.unwrap();
+    fill(&c, "#person-q", "红英").await;
+    click(&c, "#person-search").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText("司马红英"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let masked = c
+        .find(Locator::Css("#id-number"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(masked, "1101**********002X");
+    click(&c, "#reveal").await;
+    let shown = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#id-number"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown, "11010519491231002X");
+    c.goto(&format!("{base}/audit?action=person.reveal"))
+        .await
+        .unwrap();
+    let audit = c
+        .find(Locator::Css("#audit tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("county") && audit.contains("司马红英"),
+        "{audit}"
+    );
+    c.close().await.unwrap();
 });

@@ -147,6 +147,32 @@ impl Db {
     }
 }
 
+/// Placeholders for `rows` tuples of `per_row` values: `(?,?),(?,?)` on SQLite, whose
+/// numbered parameters are looked up by a linear scan (quadratic in a long statement),
+/// `($1,$2),($3,$4)` on PostgreSQL.
+pub fn value_tuples(backend: Backend, rows: usize, per_row: usize) -> String {
+    let mut out = String::with_capacity(rows * per_row * 4);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for c in 0..per_row {
+            if c > 0 {
+                out.push(',');
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => out.push_str(&format!("${n}")),
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Tells the backend from the URL scheme.
 pub fn backend_of(url: &str) -> anyhow::Result<Backend> {
     if url.starts_with("sqlite:") {
@@ -191,6 +217,12 @@ mod tests {
             "postgres://jinguo:***@localhost/db"
         );
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+
+    #[test]
+    fn tuples() {
+        assert_eq!(value_tuples(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
+        assert_eq!(value_tuples(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
     }
 
     #[test]

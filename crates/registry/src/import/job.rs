@@ -17,7 +17,7 @@ use super::sheet;
 use crate::person::{validate, PersonInput, ValidPerson};
 
 /// Rows written per transaction.
-pub const BATCH: usize = 1_000;
+pub const BATCH: usize = 5_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
 
@@ -262,54 +262,65 @@ fn check_rows(
     (valid, errors)
 }
 
-/// Writes one valid row: updates the person already registered, or inserts her.
-/// Returns true for an insert, false for an update; an ID registered outside the area is
-/// an error of the row.
-async fn upsert(
+/// What writing a batch did.
+#[derive(Default)]
+struct Written {
+    inserted: i64,
+    updated: i64,
+    errors: Vec<RowError>,
+}
+
+/// Writes valid rows: a person already registered (same resident ID, or same name, birth
+/// date and village when there is no ID) is updated, the others inserted together. An ID
+/// registered outside the area is an error of its row.
+async fn write_batch(
     state: &AppState,
     tx: &mut WriteTx,
     scope: &Scope,
-    v: &ValidPerson,
+    rows: &[(usize, &ValidPerson)],
     user: i64,
-) -> Result<bool, &'static str> {
+) -> AppResult<Written> {
     let cipher = &state.cipher;
-    let found = match &v.id {
-        Some(id) => sqlx::query("SELECT id, unit_code, version, restricted FROM persons WHERE id_hash = $1")
-            .bind(cipher.index("id", id.as_str()))
+    let mut w = Written::default();
+    let hashes: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, v)| v.id.as_ref().map(|i| cipher.index("id", i.as_str())))
+        .collect();
+    let known = crate::store::by_id_hashes(tx, &hashes).await?;
+    let mut fresh: Vec<(usize, &ValidPerson)> = Vec::new();
+    for (row, v) in rows {
+        let found = match &v.id {
+            Some(id) => known.get(&cipher.index("id", id.as_str())).cloned(),
+            None => sqlx::query(
+                "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
+                 AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
+            )
+            .bind(&v.name)
+            .bind(v.birth_date.format("%Y-%m-%d").to_string())
+            .bind(&v.unit_code)
             .fetch_optional(&mut ***tx)
-            .await
-            .map_err(|_| "err.internal")?,
-        None => sqlx::query(
-            "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
-             AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
-        )
-        .bind(&v.name)
-        .bind(v.birth_date.format("%Y-%m-%d").to_string())
-        .bind(&v.unit_code)
-        .fetch_optional(&mut ***tx)
-        .await
-        .map_err(|_| "err.internal")?,
-    };
-    match found {
-        Some(r) if scope.contains(&r.get::<String, _>(1)) => {
-            let mut v = v.clone();
-            v.restricted = r.get::<i64, _>(3) != 0;
-            crate::store::update(tx, cipher, r.get(0), r.get(2), &v)
-                .await
-                .map_err(|_| "err.internal")?;
-            Ok(false)
-        }
-        Some(_) => Err("import.id_elsewhere"),
-        None => {
-            crate::store::insert(tx, cipher, v, Some(user))
-                .await
-                .map_err(|e| match e {
-                    AppError::Invalid(_) => "person.id_duplicate",
-                    _ => "err.internal",
-                })?;
-            Ok(true)
+            .await?
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get::<i64, _>(3) != 0)),
+        };
+        match found {
+            Some((pid, unit, version, restricted)) if scope.contains(&unit) => {
+                let mut v = (*v).clone();
+                v.restricted = restricted;
+                crate::store::update(tx, cipher, pid, version, &v).await?;
+                w.updated += 1;
+            }
+            Some(_) => w.errors.push(RowError {
+                row: *row,
+                field: "id_number".into(),
+                key: "import.id_elsewhere".into(),
+            }),
+            None => fresh.push((*row, v)),
         }
     }
+    let people: Vec<&ValidPerson> = fresh.iter().map(|(_, v)| *v).collect();
+    crate::store::insert_many(tx, cipher, &people, Some(user)).await?;
+    w.inserted = people.len() as i64;
+    Ok(w)
 }
 
 /// Runs (or resumes) a job; `stop_after` batches is for tests that cut a job off midway.
@@ -379,29 +390,22 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
             return finish(state, id, "done", "import.nothing_written", &errors).await;
         }
         let mut tx = state.db().begin_write().await?;
-        let (mut ins, mut upd) = (0i64, 0i64);
-        for ((row, _), v) in inputs.iter().zip(&valid) {
-            let Some(v) = v else { continue };
-            match upsert(state, &mut tx, &scope, v, user).await {
-                Ok(true) => ins += 1,
-                Ok(false) => upd += 1,
-                Err(key) => errors.push(RowError {
-                    row: *row,
-                    field: "id_number".into(),
-                    key: key.into(),
-                }),
-            }
-        }
-        if !errors.is_empty() {
+        let rows: Vec<(usize, &ValidPerson)> = inputs
+            .iter()
+            .zip(&valid)
+            .filter_map(|((row, _), v)| v.as_ref().map(|v| (*row, v)))
+            .collect();
+        let w = write_batch(state, &mut tx, &scope, &rows, user).await?;
+        if !w.errors.is_empty() {
             drop(tx);
-            return finish(state, id, "done", "import.nothing_written", &errors).await;
+            return finish(state, id, "done", "import.nothing_written", &w.errors).await;
         }
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
         )
         .bind(inputs.len() as i64)
-        .bind(ins)
-        .bind(upd)
+        .bind(w.inserted)
+        .bind(w.updated)
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -416,26 +420,15 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
     while pos < inputs.len() {
         let end = (pos + BATCH).min(inputs.len());
         let mut tx = state.db().begin_write().await?;
-        let (mut ins, mut upd, mut bad) = (0i64, 0i64, 0i64);
-        for i in pos..end {
-            let row = inputs[i].0;
-            match &valid[i] {
-                Some(v) => match upsert(state, &mut tx, &scope, v, user).await {
-                    Ok(true) => ins += 1,
-                    Ok(false) => upd += 1,
-                    Err(key) => {
-                        bad += 1;
-                        errors.push(RowError {
-                            row,
-                            field: "id_number".into(),
-                            key: key.into(),
-                        });
-                    }
-                },
-                None if error_rows.contains(&row) => bad += 1,
-                None => {}
-            }
-        }
+        let rows: Vec<(usize, &ValidPerson)> = (pos..end)
+            .filter_map(|i| valid[i].as_ref().map(|v| (inputs[i].0, v)))
+            .collect();
+        let invalid = (pos..end)
+            .filter(|i| error_rows.contains(&inputs[*i].0))
+            .count() as i64;
+        let w = write_batch(state, &mut tx, &scope, &rows, user).await?;
+        let (ins, upd, bad) = (w.inserted, w.updated, invalid + w.errors.len() as i64);
+        errors.extend(w.errors);
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
              failed = failed + $4 WHERE id = $5",
