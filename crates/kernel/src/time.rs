@@ -32,6 +32,23 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
 }
 
+/// Today in China.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&china()).date_naive()
+}
+
+/// A typed date that must not lie in the future, as `YYYY-MM-DD`; empty means today.
+/// The error is the catalogue key of the field message.
+pub fn past_or_today(raw: &str) -> Result<String, &'static str> {
+    match raw.trim() {
+        "" => Ok(today().format("%Y-%m-%d").to_string()),
+        s => match parse_date(s) {
+            Some(d) if d <= today() => Ok(d.format("%Y-%m-%d").to_string()),
+            _ => Err("field.date_invalid"),
+        },
+    }
+}
+
 /// The date of an Excel serial number (days since 1899-12-30, the 1900 date system).
 pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
     if !(1.0..=2_958_465.0).contains(&serial) {

@@ -9,12 +9,6 @@ use kernel::state::AppState;
 use crate::person::{validate, Person, PersonInput, Revealed, ValidPerson};
 use crate::store::{self, PersonRow};
 
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&kernel::time::china())
-        .date_naive()
-}
-
 /// Checks the input and that the residence is a village or community in the scope.
 async fn checked(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<ValidPerson> {
     let unit = input.unit_code.trim();
@@ -27,7 +21,7 @@ async fn checked(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<
             Err(_) => Some(FieldError::new("unit_code", "account.unit_invalid")),
         }
     };
-    match (validate(input, today()), unit_error) {
+    match (validate(input, kernel::time::today()), unit_error) {
         (Ok(v), None) => Ok(v),
         (Ok(_), Some(e)) => Err(AppError::Invalid(vec![e])),
         (Err(mut errs), e) => {

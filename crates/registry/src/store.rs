@@ -191,6 +191,74 @@ fn duplicate_id(e: sqlx::Error) -> AppError {
     }
 }
 
+/// A person's fields as stored, sensitive ones encrypted and indexed, in the order of
+/// [`PERSON_FIELDS`].
+struct Stored {
+    values: [Option<String>; 13],
+    restricted: i64,
+}
+
+const PERSON_FIELDS: [&str; 14] = [
+    "county_code",
+    "unit_code",
+    "hukou_code",
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "id_hash",
+    "id_enc",
+    "phone_hash",
+    "phone_enc",
+    "address_enc",
+    "notes",
+    "restricted",
+];
+
+impl Stored {
+    fn of(p: &ValidPerson, cipher: &Cipher) -> Stored {
+        let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
+        let id = p.id.as_ref().map(|i| i.as_str());
+        Stored {
+            values: [
+                Some(kernel::org::model::county_of(&p.unit_code).to_string()),
+                Some(p.unit_code.clone()),
+                Some(p.hukou_code.clone()),
+                Some(p.name.clone()),
+                Some(p.sex.code().to_string()),
+                Some(p.birth_date.format("%Y-%m-%d").to_string()),
+                Some(p.ethnicity.clone()),
+                id.map(|i| cipher.index("id", i)),
+                enc(id),
+                p.phone.as_ref().map(|ph| cipher.index("phone", ph)),
+                enc(p.phone.as_deref()),
+                enc(Some(p.address.as_str())),
+                Some(p.notes.clone()),
+            ],
+            restricted: i64::from(p.restricted),
+        }
+    }
+
+    fn bind<'q>(
+        self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for v in self.values {
+            q = q.bind(v);
+        }
+        q.bind(self.restricted)
+    }
+}
+
+fn insert_sql(backend: kernel::db::Backend, rows: usize, returning: bool) -> String {
+    format!(
+        "INSERT INTO persons ({}, created_by, created_at, updated_at) VALUES {}{}",
+        PERSON_FIELDS.join(", "),
+        kernel::db::value_tuples(backend, rows, PERSON_FIELDS.len() + 3),
+        if returning { " RETURNING id" } else { "" }
+    )
+}
+
 /// Inserts a person; a resident ID already registered is refused at its field.
 pub async fn insert(
     tx: &mut WriteTx,
@@ -199,32 +267,16 @@ pub async fn insert(
     created_by: Option<i64>,
 ) -> AppResult<i64> {
     let now = now_ms();
-    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
-    sqlx::query_scalar(
-        "INSERT INTO persons (county_code, unit_code, hukou_code, name, sex, birth_date, ethnicity, \
-         id_hash, id_enc, phone_hash, phone_enc, address_enc, notes, restricted, created_by, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
-    )
-    .bind(kernel::org::model::county_of(&p.unit_code))
-    .bind(&p.unit_code)
-    .bind(&p.hukou_code)
-    .bind(&p.name)
-    .bind(p.sex.code())
-    .bind(p.birth_date.format("%Y-%m-%d").to_string())
-    .bind(&p.ethnicity)
-    .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
-    .bind(enc(p.id.as_ref().map(|i| i.as_str())))
-    .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
-    .bind(enc(p.phone.as_deref()))
-    .bind(enc(Some(p.address.as_str())))
-    .bind(&p.notes)
-    .bind(i64::from(p.restricted))
-    .bind(created_by)
-    .bind(now)
-    .fetch_one(&mut ***tx)
-    .await
-    .map_err(duplicate_id)
+    let sql = insert_sql(tx.backend(), 1, true);
+    let row = Stored::of(p, cipher)
+        .bind(sqlx::query(&sql))
+        .bind(created_by)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut ***tx)
+        .await
+        .map_err(duplicate_id)?;
+    Ok(row.get(0))
 }
 
 /// Inserts many persons in one statement per 100 (bulk import). A resident ID registered
@@ -236,33 +288,13 @@ pub async fn insert_many(
     rows: &[&ValidPerson],
     created_by: Option<i64>,
 ) -> AppResult<()> {
-    const PER_ROW: usize = 17;
     let now = now_ms();
-    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
     for chunk in rows.chunks(100) {
-        let sql = format!(
-            "INSERT INTO persons (county_code, unit_code, hukou_code, name, sex, birth_date, ethnicity, \
-             id_hash, id_enc, phone_hash, phone_enc, address_enc, notes, restricted, created_by, \
-             created_at, updated_at) VALUES {}",
-            kernel::db::value_tuples(tx.backend(), chunk.len(), PER_ROW)
-        );
+        let sql = insert_sql(tx.backend(), chunk.len(), false);
         let mut q = sqlx::query(&sql);
         for p in chunk {
-            q = q
-                .bind(kernel::org::model::county_of(&p.unit_code))
-                .bind(&p.unit_code)
-                .bind(&p.hukou_code)
-                .bind(&p.name)
-                .bind(p.sex.code())
-                .bind(p.birth_date.format("%Y-%m-%d").to_string())
-                .bind(&p.ethnicity)
-                .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
-                .bind(enc(p.id.as_ref().map(|i| i.as_str())))
-                .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
-                .bind(enc(p.phone.as_deref()))
-                .bind(enc(Some(p.address.as_str())))
-                .bind(&p.notes)
-                .bind(i64::from(p.restricted))
+            q = Stored::of(p, cipher)
+                .bind(q)
                 .bind(created_by)
                 .bind(now)
                 .bind(now);
@@ -306,33 +338,27 @@ pub async fn update(
     version: i64,
     p: &ValidPerson,
 ) -> AppResult<bool> {
-    let enc = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| cipher.encrypt(s));
-    let n = sqlx::query(
-        "UPDATE persons SET county_code = $1, unit_code = $2, hukou_code = $3, name = $4, sex = $5, \
-         birth_date = $6, ethnicity = $7, id_hash = $8, id_enc = $9, phone_hash = $10, phone_enc = $11, \
-         address_enc = $12, notes = $13, restricted = $14, updated_at = $15, version = version + 1 \
-         WHERE id = $16 AND version = $17",
-    )
-    .bind(kernel::org::model::county_of(&p.unit_code))
-    .bind(&p.unit_code)
-    .bind(&p.hukou_code)
-    .bind(&p.name)
-    .bind(p.sex.code())
-    .bind(p.birth_date.format("%Y-%m-%d").to_string())
-    .bind(&p.ethnicity)
-    .bind(p.id.as_ref().map(|i| cipher.index("id", i.as_str())))
-    .bind(enc(p.id.as_ref().map(|i| i.as_str())))
-    .bind(p.phone.as_ref().map(|ph| cipher.index("phone", ph)))
-    .bind(enc(p.phone.as_deref()))
-    .bind(enc(Some(p.address.as_str())))
-    .bind(&p.notes)
-    .bind(i64::from(p.restricted))
-    .bind(now_ms())
-    .bind(id)
-    .bind(version)
-    .execute(&mut ***tx)
-    .await
-    .map_err(duplicate_id)?
-    .rows_affected();
-    Ok(n == 1)
+    let sets: Vec<String> = PERSON_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{f} = ${}", i + 1))
+        .collect();
+    let n = PERSON_FIELDS.len();
+    let sql = format!(
+        "UPDATE persons SET {}, updated_at = ${}, version = version + 1 WHERE id = ${} AND version = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    );
+    let done = Stored::of(p, cipher)
+        .bind(sqlx::query(&sql))
+        .bind(now_ms())
+        .bind(id)
+        .bind(version)
+        .execute(&mut ***tx)
+        .await
+        .map_err(duplicate_id)?
+        .rows_affected();
+    Ok(done == 1)
 }

@@ -57,20 +57,16 @@ impl AuditPage {
     }
 
     fn next_link(&self, before: &i64) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("actor", &self.f.actor),
-            ("action", &self.f.action),
-            ("unit", &self.f.unit),
-            ("from", &self.f.from),
-            ("to", &self.f.to),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-        }
-        s.append_pair("before", &before.to_string());
-        format!("/audit?{}", s.finish())
+        let before = before.to_string();
+        let q = crate::web::page::query_string(&[
+            ("actor", self.f.actor.as_deref()),
+            ("action", self.f.action.as_deref()),
+            ("unit", self.f.unit.as_deref()),
+            ("from", self.f.from.as_deref()),
+            ("to", self.f.to.as_deref()),
+            ("before", Some(before.as_str())),
+        ]);
+        format!("/audit?{q}")
     }
 }
 

@@ -11,12 +11,6 @@ use kernel::state::AppState;
 use super::model::{check_category, Category, CategoryInput};
 use super::store::{self, Membership, NewMembership};
 
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&kernel::time::china())
-        .date_naive()
-}
-
 /// Defines a new category (administrators only).
 pub async fn create_category(
     state: &AppState,
@@ -56,16 +50,9 @@ pub struct AssignInput {
 }
 
 fn date_field(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    match raw.trim() {
-        "" => Some(today().format("%Y-%m-%d").to_string()),
-        s => match kernel::time::parse_date(s) {
-            Some(d) if d <= today() => Some(d.format("%Y-%m-%d").to_string()),
-            _ => {
-                errs.push(FieldError::new(field, "field.date_invalid"));
-                None
-            }
-        },
-    }
+    kernel::time::past_or_today(raw)
+        .map_err(|k| errs.push(FieldError::new(field, k)))
+        .ok()
 }
 
 /// Adds a person to a category.

@@ -210,12 +210,6 @@ async fn finish(
     Ok(())
 }
 
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&kernel::time::china())
-        .date_naive()
-}
-
 /// Checks every row: field rules, residence in the area, an ID twice in the file.
 fn check_rows(
     inputs: &[(usize, PersonInput)],
@@ -223,7 +217,7 @@ fn check_rows(
 ) -> (Vec<Option<ValidPerson>>, Vec<RowError>) {
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let today = today();
+    let today = kernel::time::today();
     let valid = inputs
         .iter()
         .map(|(row, input)| {

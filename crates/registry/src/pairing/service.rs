@@ -9,23 +9,10 @@ use sqlx::Row;
 use super::store::{self, NewPairing, Pairing};
 use super::HelperKind;
 
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&kernel::time::china())
-        .date_naive()
-}
-
 fn past_date(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> String {
-    match raw.trim() {
-        "" => today().format("%Y-%m-%d").to_string(),
-        s => match kernel::time::parse_date(s) {
-            Some(d) if d <= today() => d.format("%Y-%m-%d").to_string(),
-            _ => {
-                errs.push(FieldError::new(field, "field.date_invalid"));
-                String::new()
-            }
-        },
-    }
+    kernel::time::past_or_today(raw)
+        .map_err(|k| errs.push(FieldError::new(field, k)))
+        .unwrap_or_default()
 }
 
 fn text(field: &str, raw: &str, required: bool, errs: &mut Vec<FieldError>) -> String {
