@@ -49,9 +49,9 @@ impl FieldError {
     }
 }
 
-/// Finds the message for `field` among `errors`, for forms.
-pub fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
-    errors.iter().find(|e| e.field == field)
+/// The catalogue key of the message for `field` among `errors`, for forms' templates.
+pub fn field_error(errors: &[FieldError], field: &str) -> Option<&'static str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.key)
 }
 
 impl From<sqlx::Error> for AppError {

@@ -150,7 +150,12 @@ pub async fn export_persons(
     } else {
         "persons.xlsx"
     };
-    Ok((
+    Ok(xlsx_response(bytes, name))
+}
+
+/// An .xlsx file as a download that no cache keeps.
+pub fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -164,5 +169,5 @@ pub async fn export_persons(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -19,43 +19,24 @@ pub mod web;
 use kernel::db::migrate::Migration;
 use kernel::Capability;
 
+macro_rules! migration {
+    ($version:expr, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $file,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $file, ".sql")),
+        }
+    };
+}
+
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1001,
-        name: "1001_persons",
-        sqlite: include_str!("../migrations/sqlite/1001_persons.sql"),
-        postgres: include_str!("../migrations/postgres/1001_persons.sql"),
-    },
-    Migration {
-        version: 1002,
-        name: "1002_categories",
-        sqlite: include_str!("../migrations/sqlite/1002_categories.sql"),
-        postgres: include_str!("../migrations/postgres/1002_categories.sql"),
-    },
-    Migration {
-        version: 1003,
-        name: "1003_households",
-        sqlite: include_str!("../migrations/sqlite/1003_households.sql"),
-        postgres: include_str!("../migrations/postgres/1003_households.sql"),
-    },
-    Migration {
-        version: 1004,
-        name: "1004_pairings",
-        sqlite: include_str!("../migrations/sqlite/1004_pairings.sql"),
-        postgres: include_str!("../migrations/postgres/1004_pairings.sql"),
-    },
-    Migration {
-        version: 1005,
-        name: "1005_merges",
-        sqlite: include_str!("../migrations/sqlite/1005_merges.sql"),
-        postgres: include_str!("../migrations/postgres/1005_merges.sql"),
-    },
-    Migration {
-        version: 1006,
-        name: "1006_imports",
-        sqlite: include_str!("../migrations/sqlite/1006_imports.sql"),
-        postgres: include_str!("../migrations/postgres/1006_imports.sql"),
-    },
+    migration!(1001, "1001_persons"),
+    migration!(1002, "1002_categories"),
+    migration!(1003, "1003_households"),
+    migration!(1004, "1004_pairings"),
+    migration!(1005, "1005_merges"),
+    migration!(1006, "1006_imports"),
 ];
 
 /// The actions the registry audits.

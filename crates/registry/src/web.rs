@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
-use kernel::error::{field_error, AppError, AppResult, FieldError};
+use kernel::error::{AppError, AppResult, FieldError};
 use kernel::idcard::Sex;
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
@@ -124,10 +124,6 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-
     fn eth(&self, code: &str) -> String {
         self.c.tr.s(&crate::ethnicity::key(code)).to_string()
     }
@@ -200,12 +196,6 @@ pub struct MembershipView {
     pub name: String,
     pub fields: Vec<(String, String)>,
     pub events: Vec<crate::category::store::Event>,
-}
-
-impl MembershipView {
-    pub fn time(&self, ms: &i64) -> String {
-        kernel::time::format_ms(*ms)
-    }
 }
 
 async fn membership_views(

@@ -290,6 +290,15 @@ fn sheet_with(header: &[String], rows: &[[&str; 3]]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// Uploads a file on the import page and waits for its job's page to say it is done.
+async fn import_in_browser(c: &Client, base: &str, file: &std::path::Path) -> String {
+    c.goto(&format!("{base}/registry/import")).await.unwrap();
+    let input = c.find(Locator::Css("#file")).await.unwrap();
+    input.send_keys(&file.display().to_string()).await.unwrap();
+    click(c, "#upload").await;
+    wait_job_done(c).await
+}
+
 async fn wait_job_done(c: &Client) -> String {
     for _ in 0..200 {
         let src = c.source().await.unwrap();
@@ -328,15 +337,7 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
     );
     let file = downloads.path().join("bad.xlsx");
     std::fs::write(&file, bad).unwrap();
-    c.goto(&format!("{base}/registry/import")).await.unwrap();
-    c.find(Locator::Css("#file"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
-    click(&c, "#upload").await;
-    let page = wait_job_done(&c).await;
+    let page = import_in_browser(&c, &base, &file).await;
     let errors = c
         .find(Locator::Css("#row-errors tbody"))
         .await
@@ -360,15 +361,7 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
     );
     let file = downloads.path().join("fixed.xlsx");
     std::fs::write(&file, good).unwrap();
-    c.goto(&format!("{base}/registry/import")).await.unwrap();
-    c.find(Locator::Css("#file"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
-    click(&c, "#upload").await;
-    let page = wait_job_done(&c).await;
+    let page = import_in_browser(&c, &base, &file).await;
     assert!(
         page.contains("id=\"inserted\">1<")
             && page.contains("id=\"updated\">1<")

@@ -226,13 +226,6 @@ async fn insert(
     Ok(id)
 }
 
-async fn hash_blocking(pw: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(AppError::from)
-}
-
 /// Creates an account below the manager's unit with a random initial password.
 pub async fn create(
     state: &crate::state::AppState,
@@ -248,7 +241,7 @@ pub async fn create(
         )]));
     }
     let initial = password::generate();
-    let hash = hash_blocking(initial.clone()).await?;
+    let hash = password::hash_off_thread(&initial).await?;
     let mut tx = state.db().begin_write().await?;
     let id = insert(&mut tx, &c, &hash, Some(ctx.p.user_id), true).await?;
     audit::append(
@@ -346,7 +339,7 @@ pub async fn update(
         None
     };
     let new_hash = match &new_password {
-        Some(p) => Some(hash_blocking(p.clone()).await?),
+        Some(p) => Some(password::hash_off_thread(p).await?),
         None => None,
     };
     let mut tx = db.begin_write().await?;
@@ -413,10 +406,7 @@ pub async fn change_own_password(
         .bind(ctx.p.user_id)
         .fetch_one(state.db().pool())
         .await?;
-    let (cur, st) = (current.to_string(), stored.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&cur, &st))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let ok = password::verify_off_thread(current, Some(stored)).await?;
     if !ok {
         errs.push(FieldError::new("current", "account.current_password_wrong"));
     }
@@ -431,7 +421,7 @@ pub async fn change_own_password(
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
-    let hash = hash_blocking(new.to_string()).await?;
+    let hash = password::hash_off_thread(new).await?;
     let mut tx = state.db().begin_write().await?;
     sqlx::query(
         "UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2 WHERE id = $3",

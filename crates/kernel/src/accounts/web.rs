@@ -13,7 +13,7 @@ use super::{Account, AccountChange, ListFilter, NewAccount};
 use crate::audit::{self, Entry};
 use crate::auth::roles::need;
 use crate::auth::{tokens, Can, Ctx, Role};
-use crate::error::{field_error, AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::web::page::{render, render_with, see_other, Chrome, Paging};
 
@@ -73,12 +73,6 @@ struct NewPage {
     created: Option<super::Created>,
 }
 
-impl NewPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-}
-
 #[derive(Deserialize)]
 struct UnitQuery {
     unit: Option<String>,
@@ -133,12 +127,6 @@ struct DetailPage {
     errors: Vec<FieldError>,
     new_password: Option<String>,
     locked: bool,
-}
-
-impl DetailPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
 }
 
 fn detail(
@@ -231,12 +219,6 @@ struct PasswordPage {
     c: Chrome,
     forced: bool,
     errors: Vec<FieldError>,
-}
-
-impl PasswordPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
 }
 
 /// 修改密码 (forced at first login).
@@ -362,10 +344,4 @@ async fn token_revoke(
     .await?;
     tx.commit().await?;
     Ok(see_other("/account/tokens"))
-}
-
-impl TokensPage {
-    fn time(&self, ms: &i64) -> String {
-        crate::time::format_ms(*ms)
-    }
 }

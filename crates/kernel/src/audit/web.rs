@@ -52,10 +52,6 @@ async fn audit_page(
 }
 
 impl AuditPage {
-    fn time(&self, ms: &i64) -> String {
-        crate::time::format_ms(*ms)
-    }
-
     fn next_link(&self, before: &i64) -> String {
         let before = before.to_string();
         let q = crate::web::page::query_string(&[

@@ -53,10 +53,7 @@ pub async fn attempt(state: &AppState, username: &str, pw: &str, ip: &str) -> Ap
     .await?;
     let now = now_ms();
     let Some(row) = row else {
-        let pw = pw.to_string();
-        tokio::task::spawn_blocking(move || password::verify_dummy(&pw))
-            .await
-            .map_err(anyhow::Error::from)?;
+        password::verify_off_thread(pw, None).await?;
         fail(state, &Actor::anonymous(username, ip), "", "unknown_user").await?;
         return Ok(Outcome::Failed);
     };
@@ -70,10 +67,7 @@ pub async fn attempt(state: &AppState, username: &str, pw: &str, ip: &str) -> Ap
     };
     let locked = row.get::<i64, _>(4) > now;
     let disabled = row.get::<i64, _>(2) != 0;
-    let pw = pw.to_string();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let ok = password::verify_off_thread(pw, Some(hash)).await?;
     if locked || disabled {
         let why = if locked { "locked" } else { "disabled" };
         fail(state, &actor, &unit, why).await?;

@@ -30,6 +30,26 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, &DUMMY);
 }
 
+/// [`verify`] off the async threads (Argon2 takes tens of milliseconds); without a stored
+/// hash it spends the same time on [`verify_dummy`] and answers false.
+pub async fn verify_off_thread(password: &str, stored: Option<String>) -> anyhow::Result<bool> {
+    let pw = password.to_string();
+    Ok(tokio::task::spawn_blocking(move || match stored {
+        Some(h) => verify(&pw, &h),
+        None => {
+            verify_dummy(&pw);
+            false
+        }
+    })
+    .await?)
+}
+
+/// [`hash`] off the async threads.
+pub async fn hash_off_thread(password: &str) -> anyhow::Result<String> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash(&pw)).await?
+}
+
 /// Checks the password rules; returns the catalogue key of the failure.
 pub fn check_policy(password: &str, username: &str) -> Result<(), &'static str> {
     let n = password.chars().count();

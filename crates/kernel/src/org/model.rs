@@ -108,6 +108,110 @@ pub fn level_key(level: i64) -> &'static str {
         .unwrap_or("level.below")
 }
 
+/// The federation body of a unit, as edited on its page.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct BodyInput {
+    pub name: Option<String>,
+    pub chair: Option<String>,
+    pub vice_chairs: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// YYYY-MM-DD
+    pub term_start: Option<String>,
+    /// YYYY-MM-DD
+    pub term_end: Option<String>,
+}
+
+/// A validated change to a unit's federation body.
+#[derive(Clone, Debug, Default)]
+pub struct BodyChange {
+    pub name: String,
+    pub chair: String,
+    pub vice_chairs: String,
+    pub phone: String,
+    pub address: String,
+    pub term_start: Option<String>,
+    pub term_end: Option<String>,
+}
+
+fn limited(
+    field: &str,
+    v: &Option<String>,
+    max: usize,
+    errs: &mut Vec<crate::error::FieldError>,
+) -> String {
+    let v = crate::text::clean_text(v.as_deref().unwrap_or(""));
+    if v.chars().count() > max {
+        errs.push(crate::error::FieldError::new(field, "field.too_long"));
+    }
+    v
+}
+
+impl BodyChange {
+    /// Checks the input field by field; `needs_name` for non-territorial units.
+    pub fn parse(
+        input: &BodyInput,
+        needs_name: bool,
+    ) -> Result<BodyChange, Vec<crate::error::FieldError>> {
+        let mut errs = Vec::new();
+        let name = limited("name", &input.name, 60, &mut errs);
+        if needs_name && name.is_empty() {
+            errs.push(crate::error::FieldError::new("name", "field.required"));
+        }
+        let chair = limited("chair", &input.chair, 30, &mut errs);
+        let vice_chairs = limited("vice_chairs", &input.vice_chairs, 120, &mut errs);
+        let address = limited("address", &input.address, 120, &mut errs);
+        let phone_raw = input.phone.as_deref().unwrap_or("").trim();
+        let phone = if phone_raw.is_empty() {
+            String::new()
+        } else {
+            match crate::phone::parse(phone_raw) {
+                Ok(p) => p,
+                Err(k) => {
+                    errs.push(crate::error::FieldError::new("phone", k));
+                    String::new()
+                }
+            }
+        };
+        let date = |field: &str, v: &Option<String>, errs: &mut Vec<crate::error::FieldError>| {
+            let v = v.as_deref().unwrap_or("").trim();
+            if v.is_empty() {
+                return None;
+            }
+            match crate::time::parse_date(v) {
+                Some(d) => Some(d.format("%Y-%m-%d").to_string()),
+                None => {
+                    errs.push(crate::error::FieldError::new(field, "field.date_invalid"));
+                    None
+                }
+            }
+        };
+        let term_start = date("term_start", &input.term_start, &mut errs);
+        let term_end = date("term_end", &input.term_end, &mut errs);
+        if let (Some(s), Some(e)) = (&term_start, &term_end) {
+            if e <= s {
+                errs.push(crate::error::FieldError::new(
+                    "term_end",
+                    "org.term_end_before_start",
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(BodyChange {
+                name,
+                chair,
+                vice_chairs,
+                phone,
+                address,
+                term_start,
+                term_end,
+            })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
 /// A territorial division code that has been checked for shape: 2, 4, 6, 9 or 12 digits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DivisionCode(String);

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
+pub use super::model::BodyInput;
 use super::model::{non_territorial_code, OrgUnit, UnitKind};
 use crate::db::{now_ms, Db, WriteTx};
 use crate::error::{AppError, AppResult};
@@ -223,25 +224,11 @@ pub async fn subtree_counts(
     Ok(counts)
 }
 
-/// The federation body of a unit, as edited on its page.
-#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct BodyInput {
-    pub name: Option<String>,
-    pub chair: Option<String>,
-    pub vice_chairs: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    /// YYYY-MM-DD
-    pub term_start: Option<String>,
-    /// YYYY-MM-DD
-    pub term_end: Option<String>,
-}
-
 /// Saves a unit's federation body; territorial names come from the statistics and stay.
 pub async fn update_body(
     tx: &mut WriteTx,
     before: &OrgUnit,
-    input: &super::web::BodyChange,
+    input: &super::model::BodyChange,
 ) -> AppResult<()> {
     sqlx::query(
         "UPDATE org_units SET name = $1, chair = $2, vice_chairs = $3, phone = $4, address = $5, \

@@ -8,12 +8,12 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::model::{level_key, OrgUnit, UnitKind};
+use super::model::{level_key, BodyChange, OrgUnit, UnitKind};
 use super::store::{self, BodyInput, LevelCount};
 use crate::audit::{self, Entry};
 use crate::auth::roles::need;
 use crate::auth::{Can, Ctx, Perm};
-use crate::error::{field_error, AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::web::page::{render, render_with, see_other, Chrome, Paging};
 
@@ -27,85 +27,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 const CHILDREN_PER_PAGE: i64 = 100;
-
-/// A validated change to a unit's federation body.
-#[derive(Clone, Debug, Default)]
-pub struct BodyChange {
-    pub name: String,
-    pub chair: String,
-    pub vice_chairs: String,
-    pub phone: String,
-    pub address: String,
-    pub term_start: Option<String>,
-    pub term_end: Option<String>,
-}
-
-fn limited(field: &str, v: &Option<String>, max: usize, errs: &mut Vec<FieldError>) -> String {
-    let v = crate::text::clean_text(v.as_deref().unwrap_or(""));
-    if v.chars().count() > max {
-        errs.push(FieldError::new(field, "field.too_long"));
-    }
-    v
-}
-
-impl BodyChange {
-    /// Checks the input field by field; `needs_name` for non-territorial units.
-    pub fn parse(input: &BodyInput, needs_name: bool) -> Result<BodyChange, Vec<FieldError>> {
-        let mut errs = Vec::new();
-        let name = limited("name", &input.name, 60, &mut errs);
-        if needs_name && name.is_empty() {
-            errs.push(FieldError::new("name", "field.required"));
-        }
-        let chair = limited("chair", &input.chair, 30, &mut errs);
-        let vice_chairs = limited("vice_chairs", &input.vice_chairs, 120, &mut errs);
-        let address = limited("address", &input.address, 120, &mut errs);
-        let phone_raw = input.phone.as_deref().unwrap_or("").trim();
-        let phone = if phone_raw.is_empty() {
-            String::new()
-        } else {
-            match crate::phone::parse(phone_raw) {
-                Ok(p) => p,
-                Err(k) => {
-                    errs.push(FieldError::new("phone", k));
-                    String::new()
-                }
-            }
-        };
-        let date = |field: &str, v: &Option<String>, errs: &mut Vec<FieldError>| {
-            let v = v.as_deref().unwrap_or("").trim();
-            if v.is_empty() {
-                return None;
-            }
-            match crate::time::parse_date(v) {
-                Some(d) => Some(d.format("%Y-%m-%d").to_string()),
-                None => {
-                    errs.push(FieldError::new(field, "field.date_invalid"));
-                    None
-                }
-            }
-        };
-        let term_start = date("term_start", &input.term_start, &mut errs);
-        let term_end = date("term_end", &input.term_end, &mut errs);
-        if let (Some(s), Some(e)) = (&term_start, &term_end) {
-            if e <= s {
-                errs.push(FieldError::new("term_end", "org.term_end_before_start"));
-            }
-        }
-        if errs.is_empty() {
-            Ok(BodyChange {
-                name,
-                chair,
-                vice_chairs,
-                phone,
-                address,
-                term_start,
-                term_end,
-            })
-        } else {
-            Err(errs)
-        }
-    }
-}
 
 /// Applies a body change with its audit entry (shared by page and API).
 pub async fn save_body(
@@ -297,12 +218,6 @@ struct EditPage {
     errors: Vec<FieldError>,
 }
 
-impl EditPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-}
-
 /// 编辑单位信息
 async fn edit_page(
     State(state): State<AppState>,
@@ -363,12 +278,6 @@ struct NewPage {
     kind: String,
     name: String,
     errors: Vec<FieldError>,
-}
-
-impl NewPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
 }
 
 /// 新建非区划单位

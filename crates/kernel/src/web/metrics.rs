@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -30,6 +31,8 @@ pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
 }
 
 impl Metrics {
@@ -51,10 +54,24 @@ impl Metrics {
             "HTTP request latency by route",
             latency.clone(),
         );
+        let pool_connections = Gauge::default();
+        let pool_idle = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
+            pool_connections,
+            pool_idle,
         }
     }
 }
@@ -97,19 +114,13 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// Prometheus text exposition.
 pub async fn export(State(state): State<AppState>) -> Response {
+    let pool = state.db().pool();
+    state.metrics.pool_connections.set(i64::from(pool.size()));
+    state.metrics.pool_idle.set(pool.num_idle() as i64);
     let mut out = String::new();
     if prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let pool = state.db().pool();
-    let body = out.trim_end().trim_end_matches("# EOF").to_string();
-    out = body;
-    out.push_str(&format!(
-        "# TYPE jinguo_db_pool_connections gauge\njinguo_db_pool_connections {}\n\
-         # TYPE jinguo_db_pool_idle gauge\njinguo_db_pool_idle {}\n# EOF\n",
-        pool.size(),
-        pool.num_idle()
-    ));
     (
         [(
             header::CONTENT_TYPE,

@@ -145,10 +145,6 @@ struct NewPage {
 }
 
 impl NewPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-
     fn line_errors(&self) -> Vec<(String, &'static str)> {
         self.errors
             .iter()
@@ -203,16 +199,12 @@ struct AssignPage {
 }
 
 impl AssignPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-
     fn value(&self, key: &str) -> &str {
         self.values.get(key).map(String::as_str).unwrap_or("")
     }
 
     fn attr_err(&self, key: &str) -> Option<&'static str> {
-        self.err(&format!("attr.{key}"))
+        field_error(&self.errors, &format!("attr.{key}"))
     }
 }
 

@@ -30,12 +30,6 @@ struct ListPage {
     merges: Vec<MergeRecord>,
 }
 
-impl ListPage {
-    fn time(&self, ms: &i64) -> String {
-        kernel::time::format_ms(*ms)
-    }
-}
-
 /// 疑似重复
 async fn list_page(
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
-use kernel::error::{field_error, AppError, AppResult, FieldError};
+use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome};
 
@@ -40,14 +40,6 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-
-    fn time(&self, ms: &i64) -> String {
-        kernel::time::format_ms(*ms)
-    }
-
     fn name(&self, m: &super::store::Member) -> String {
         if m.restricted && !self.handles {
             crate::service::masked_name(&m.name)

@@ -221,19 +221,15 @@ fn check_rows(
     let valid = inputs
         .iter()
         .map(|(row, input)| {
-            let mut errs: Vec<(String, &'static str)> = match validate(input, today) {
-                Ok(_) => Vec::new(),
-                Err(e) => e.into_iter().map(|f| (f.field, f.key)).collect(),
-            };
+            let (v, mut errs): (Option<ValidPerson>, Vec<(String, &'static str)>) =
+                match validate(input, today) {
+                    Ok(v) => (Some(v), Vec::new()),
+                    Err(e) => (None, e.into_iter().map(|f| (f.field, f.key)).collect()),
+                };
             let unit = input.unit_code.trim();
             if !unit.is_empty() && !villages.contains(unit) {
                 errs.push(("unit_code".into(), "import.unit_outside"));
             }
-            let v = if errs.is_empty() {
-                validate(input, today).ok()
-            } else {
-                None
-            };
             if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
                 if seen.insert(id.as_str().to_string(), *row).is_some() {
                     errs.push(("id_number".into(), "import.duplicate_in_file"));

@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use kernel::auth::roles::need;
@@ -50,25 +49,10 @@ async fn template(
     let villages: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let bytes = super::template::build(ctx.tr, &villages)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
-    Ok(xlsx(bytes, "jinguo-persons-template.xlsx"))
-}
-
-fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::export::xlsx_response(
         bytes,
-    )
-        .into_response()
+        "jinguo-persons-template.xlsx",
+    ))
 }
 
 #[derive(Template)]
@@ -77,12 +61,6 @@ struct ImportPage {
     c: Chrome,
     jobs: Vec<Job>,
     error: Option<&'static str>,
-}
-
-impl ImportPage {
-    fn time(&self, ms: &i64) -> String {
-        kernel::time::format_ms(*ms)
-    }
 }
 
 /// 批量导入
@@ -176,7 +154,8 @@ pub async fn receive(
     } else {
         "csv"
     };
-    let path = dir.join(format!("{}-{:08x}.{ext}", kernel::db::now_ms(), rand_u32()));
+    let token = kernel::auth::session::new_token();
+    let path = dir.join(format!("{}-{}.{ext}", kernel::db::now_ms(), &token[..12]));
     tokio::fs::write(&path, &bytes)
         .await
         .map_err(anyhow::Error::from)?;
@@ -192,13 +171,6 @@ pub async fn receive(
     .await?;
     job::spawn(state.clone(), id);
     Ok(Ok(id))
-}
-
-fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(kernel::db::now_ms() as u64);
-    h.finish() as u32
 }
 
 #[derive(Template)]
@@ -299,5 +271,8 @@ async fn error_report(
     })
     .await
     .map_err(anyhow::Error::from)??;
-    Ok(xlsx(out, &format!("import-{id}-errors.xlsx")))
+    Ok(crate::export::xlsx_response(
+        out,
+        &format!("import-{id}-errors.xlsx"),
+    ))
 }

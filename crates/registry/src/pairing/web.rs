@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
-use kernel::error::{field_error, AppError, AppResult, FieldError};
+use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
 
@@ -90,10 +90,6 @@ struct NewPage {
 }
 
 impl NewPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
-
     fn new(ctx: &Ctx, form: PairingInput, errors: Vec<FieldError>) -> NewPage {
         NewPage {
             c: Chrome::new(ctx, "registry", ctx.tr.s("pairing.new_title").to_string()),
@@ -155,12 +151,6 @@ struct ShowPage {
     over_limit: bool,
     can_edit: bool,
     errors: Vec<FieldError>,
-}
-
-impl ShowPage {
-    fn err(&self, field: &str) -> Option<&'static str> {
-        field_error(&self.errors, field).map(|e| e.key)
-    }
 }
 
 #[derive(serde::Deserialize)]
