@@ -16,9 +16,16 @@ const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
     "何", "郭", "马", "罗",
 ];
-const GIVEN: &[&str] = &[
-    "秀英", "桂英", "秀兰", "玉兰", "桂兰", "红梅", "丽娟", "春花", "小红", "海燕", "晓燕", "美玲",
-    "婷婷", "雪梅", "丽华", "建国", "志强", "秀珍", "金凤", "玉梅",
+/// Common given names are a first and a second character from these lists: 100 names,
+/// given to half the people, so each is shared by about 0.5% (like 秀英, ~5,000 in a
+/// million); the other half get rarer names from a wider pool.
+const COMMON_FIRST: &[&str] = &["秀", "桂", "玉", "丽", "红", "春", "海", "美", "雪", "金"];
+const COMMON_SECOND: &[&str] = &["英", "兰", "梅", "娟", "花", "燕", "玲", "华", "凤", "珍"];
+const RARE: &[&str] = &[
+    "思", "雨", "欣", "怡", "佳", "静", "婉", "宁", "晨", "曦", "悦", "琳", "瑶", "菲", "蓉", "萍",
+    "芳", "敏", "慧", "颖", "洁", "倩", "璐", "娜", "薇", "蕾", "莉", "婕", "琪", "瑾", "岚", "霞",
+    "虹", "月", "星", "云", "冰", "清", "秋", "冬", "夏", "露", "珊", "琴", "笛", "诗", "书", "文",
+    "艺", "彤", "妍", "姝", "婷", "嫣", "媛", "妮", "姣", "娇", "翠", "艳",
 ];
 
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
@@ -85,11 +92,20 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
         let village = &villages[i as usize % villages.len()];
         let id = kernel::idcard::ResidentId::compose(&village[..6], birth, seq).context("id")?;
         let r = i + 1;
-        let name = format!(
-            "{}{}",
-            SURNAMES[next(SURNAMES.len() as u64) as usize],
-            GIVEN[next(GIVEN.len() as u64) as usize]
-        );
+        let surname = SURNAMES[next(SURNAMES.len() as u64) as usize];
+        let name = if next(2) == 0 {
+            format!(
+                "{surname}{}{}",
+                COMMON_FIRST[next(10) as usize],
+                COMMON_SECOND[next(10) as usize]
+            )
+        } else {
+            format!(
+                "{surname}{}{}",
+                RARE[next(RARE.len() as u64) as usize],
+                RARE[next(RARE.len() as u64) as usize]
+            )
+        };
         ws.write_string(r, 0, &name)?;
         ws.write_string(r, 1, id.as_str())?;
         ws.write_string(r, 2, "汉族")?;
@@ -119,7 +135,7 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
     )
     .await?;
     let t = Instant::now();
-    registry::import::job::run(&state, id, None).await?;
+    registry::import::job::run(&state, id).await?;
     let secs = t.elapsed().as_secs_f64();
     let (inserted, failed): (i64, i64) = {
         use sqlx::Row;
@@ -135,9 +151,14 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
     let mut times = Vec::new();
     let mut hits = 0;
     for i in 0..200 {
-        let q = GIVEN[i % GIVEN.len()];
+        // Common names (the most rows to sort) and rare ones (the most to pass over).
+        let q = if i % 2 == 0 {
+            format!("{}{}", COMMON_FIRST[i / 2 % 10], COMMON_SECOND[i / 20 % 10])
+        } else {
+            format!("{}{}", RARE[i % RARE.len()], RARE[(i / 7) % RARE.len()])
+        };
         let f = registry::store::Filter {
-            q: Some(q.into()),
+            q: Some(q),
             ..Default::default()
         };
         let t = Instant::now();
@@ -168,6 +189,31 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
         "filtered paged list (township, female, by name, page 3 of 50): p50 {:.1} ms, p95 {:.1} ms",
         percentile(times.clone(), 0.5),
         percentile(times, 0.95)
+    );
+    let ctx = kernel::auth::Ctx {
+        p: kernel::auth::session::Principal {
+            user_id: uid,
+            username: "benchreg".into(),
+            display_name: "基准".into(),
+            unit_code: "430523".into(),
+            unit_name: String::new(),
+            role: kernel::auth::roles::Role::parse("county_admin").context("role")?,
+            lang: kernel::i18n::Lang::Zh,
+            must_change_password: false,
+            csrf: None,
+            session: None,
+        },
+        scope: scope.clone(),
+        tr: kernel::i18n::Tr::new(kernel::i18n::Lang::Zh),
+        ip: String::new(),
+    };
+    let t = Instant::now();
+    let found = registry::duplicate::service::find(&state, &ctx, 50)
+        .await?
+        .len();
+    println!(
+        "likely duplicates, county scope, first 50 ({found} found): {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
     );
     db.close().await;
     Ok(())

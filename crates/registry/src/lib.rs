@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1004, "1004_pairings"),
     migration!(1005, "1005_merges"),
     migration!(1006, "1006_imports"),
+    migration!(1007, "1007_name_search"),
 ];
 
 /// The actions the registry audits.

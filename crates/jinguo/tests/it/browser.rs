@@ -105,6 +105,43 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Waits until the current address has a query string holding `part` (a submitted GET
+/// form), so that what is found next belongs to the new page, not the one it replaced.
+async fn wait_query(c: &Client, part: &str) {
+    for _ in 0..100 {
+        if c.current_url()
+            .await
+            .map(|u| u.query().is_some_and(|q| q.contains(part)))
+            .unwrap_or(false)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "browser never reached a query with {part}: at {:?}",
+        c.current_url().await
+    );
+}
+
+/// Waits until the element at `css` reads `expected`; the element may be replaced by a
+/// navigation while it is polled, so lookups that fail are retried.
+async fn wait_text(c: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if text == expected {
+                    return;
+                }
+                last = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never read {expected}: last {last:?}");
+}
+
 /// Waits until the browser shows `path` (navigation after a click is asynchronous).
 async fn wait_path(c: &Client, path: &str) {
     for _ in 0..100 {
@@ -372,6 +409,7 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
     c.goto(&format!("{base}/registry/persons")).await.unwrap();
     fill(&c, "#person-q", "红英").await;
     click(&c, "#person-search").await;
+    wait_query(&c, "q=").await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::LinkText("司马红英"))
@@ -389,16 +427,7 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
         .unwrap();
     assert_eq!(masked, "1101**********002X");
     click(&c, "#reveal").await;
-    let shown = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#id-number"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(shown, "11010519491231002X");
+    wait_text(&c, "#id-number", "11010519491231002X").await;
     c.goto(&format!("{base}/audit?action=person.reveal"))
         .await
         .unwrap();

@@ -10,6 +10,8 @@ use crate::on_both;
 use crate::support::*;
 
 const BOUNDARY: &str = "----jinguo-test-boundary";
+/// Rows per transaction when a test cuts a job off after its first batch.
+const CUT_BATCH: usize = 5_000;
 
 fn multipart(file: &[u8], name: &str, mode: &str) -> Vec<u8> {
     let mut b = Vec::new();
@@ -247,17 +249,43 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
     for (c, h) in ["姓名", "身份证号", "居住地代码"].iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    let n = (registry::import::job::BATCH * 2 + 500) as u32;
+    let n = (CUT_BATCH * 2 + 500) as u32;
     for i in 0..n {
         let birth =
             chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Days::new(i as u64);
         let id =
             kernel::idcard::ResidentId::compose("430523", birth, (i % 500) as u16 * 2).unwrap();
-        ws.write_string(i + 1, 0, "测试人").unwrap();
+        // Sheet row 4 has no name: an error found when checking.
+        ws.write_string(i + 1, 0, if i == 2 { "" } else { "测试人" })
+            .unwrap();
         ws.write_string(i + 1, 1, id.as_str()).unwrap();
         ws.write_string(i + 1, 2, VILLAGE_A).unwrap();
     }
     let bytes = wb.save_to_buffer().unwrap();
+    // Sheet row 3 holds an ID registered in another township: an error found when writing.
+    let county = app.as_user("county", COUNTY, "county_admin").await;
+    let elsewhere: String = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE parent_code = $1 ORDER BY code LIMIT 1",
+    )
+    .bind(TOWN_B)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let row3 = kernel::idcard::ResidentId::compose(
+        "430523",
+        chrono::NaiveDate::from_ymd_opt(1960, 1, 2).unwrap(),
+        2,
+    )
+    .unwrap();
+    let r = app
+        .api(
+            &county,
+            Method::POST,
+            "/api/v1/persons",
+            Some(serde_json::json!({"name": "别处人", "id_number": row3.as_str(), "unit_code": elsewhere})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // Save the file and queue a job by hand, then run one batch only: as if the server died.
     let path = app.data_dir().join("cut.xlsx");
     std::fs::write(&path, &bytes).unwrap();
@@ -276,7 +304,7 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
     )
     .await
     .unwrap();
-    registry::import::job::run(app.state(), id, Some(1))
+    registry::import::job::run_with(app.state(), id, CUT_BATCH, Some(1))
         .await
         .unwrap();
     let (processed, status): (i64, String) = {
@@ -289,10 +317,7 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
             r["status"].as_str().unwrap().into(),
         )
     };
-    assert_eq!(
-        (processed, status.as_str()),
-        (registry::import::job::BATCH as i64, "running")
-    );
+    assert_eq!((processed, status.as_str()), (CUT_BATCH as i64, "running"));
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM persons")
             .fetch_one(app.db.pool())
@@ -301,11 +326,11 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
     };
     assert_eq!(
         count().await,
-        registry::import::job::BATCH as i64,
+        CUT_BATCH as i64 - 2 + 1,
         "whole batches only"
     );
     // On restart the job resumes where it stopped.
-    registry::import::job::run(app.state(), id, None)
+    registry::import::job::run_with(app.state(), id, CUT_BATCH, None)
         .await
         .unwrap();
     let j = app
@@ -318,15 +343,35 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
             j["inserted"].as_i64(),
             j["processed"].as_i64()
         ),
-        (Some("done"), Some(i64::from(n)), Some(i64::from(n)))
+        (Some("done"), Some(i64::from(n) - 2), Some(i64::from(n)))
     );
-    assert_eq!(count().await, i64::from(n));
+    // The errors of the batch written before the cut are still reported after it.
+    let errors: Vec<(i64, String)> = j["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (3, "import.id_elsewhere".to_string()),
+            (4, "field.required".to_string())
+        ]
+    );
+    assert_eq!(j["failed"].as_i64(), Some(2));
+    assert_eq!(count().await, i64::from(n) - 2 + 1);
     // Rerunning the whole file changes nothing twice.
     let id = job_id(&upload(&app, &s, &bytes, "cut.xlsx", "valid_rows").await);
     let j = wait(&app, &s, id).await;
     assert_eq!(
         (j["inserted"].as_i64(), j["updated"].as_i64()),
-        (Some(0), Some(i64::from(n)))
+        (Some(0), Some(i64::from(n) - 2))
     );
-    assert_eq!(count().await, i64::from(n));
+    assert_eq!(count().await, i64::from(n) - 2 + 1);
 });

@@ -293,6 +293,96 @@ on_both!(search_by_name_id_and_phone, |app| {
     assert!(page.body.contains("李秀兰") && !page.body.contains("王秀英"));
 });
 
+/// A query string value, percent-encoded.
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+on_both!(name_search_follows_renames_moves_and_merges, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let village_b: String = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE parent_code = $1 ORDER BY code LIMIT 1",
+    )
+    .bind(TOWN_B)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for (name, birth, unit) in [
+        ("王娜娜娜", "1980-01-01", VILLAGE_A),
+        ("李秀兰", "1981-02-02", VILLAGE_A),
+        ("张秀兰", "1982-03-03", village_b.as_str()),
+        ("阿依古丽·买买提", "1983-04-04", VILLAGE_A),
+    ] {
+        let body = json!({"name": name, "sex": "F", "birth_date": birth, "unit_code": unit});
+        let r = app
+            .api(&s, Method::POST, "/api/v1/persons", Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    let find = |q: &str, unit: &str| {
+        let url = format!("/api/v1/persons?q={}&unit={unit}", enc(q));
+        let app = &app;
+        let s = &s;
+        async move {
+            let r = app.api(s, Method::GET, &url, None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    // A repeated pair is found once; one, two and more characters; the middle dot.
+    assert_eq!(find("娜娜", COUNTY).await, vec!["王娜娜娜"]);
+    assert_eq!(find("娜", COUNTY).await, vec!["王娜娜娜"]);
+    assert_eq!(find("王娜娜娜", COUNTY).await, vec!["王娜娜娜"]);
+    assert_eq!(find("娜娜王", COUNTY).await, Vec::<String>::new());
+    assert_eq!(find("丽·买", COUNTY).await, vec!["阿依古丽·买买提"]);
+    assert_eq!(find("秀兰", COUNTY).await, vec!["张秀兰", "李秀兰"]);
+    assert_eq!(find("秀兰", TOWN_A).await, vec!["李秀兰"]);
+    // Renamed and moved to the other township: found by the new name, there only.
+    let edit = json!({"name": "李春兰", "sex": "F", "birth_date": "1981-02-02",
+                      "unit_code": village_b, "version": 1});
+    let r = app
+        .api(
+            &s,
+            Method::PATCH,
+            &format!("/api/v1/persons/{}", ids[1]),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(find("秀兰", COUNTY).await, vec!["张秀兰"]);
+    assert_eq!(find("春兰", TOWN_A).await, Vec::<String>::new());
+    assert_eq!(find("春兰", TOWN_B).await, vec!["李春兰"]);
+    // Merged into another record: no longer found; the merge undone: found again.
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/merges",
+            Some(json!({"survivor": ids[2], "merged": ids[1]})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(find("春兰", COUNTY).await, Vec::<String>::new());
+    let merge = r.json()["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            &format!("/api/v1/merges/{merge}/undo"),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(find("春兰", COUNTY).await, vec!["李春兰"]);
+});
+
 on_both!(concurrent_edits_are_detected, |app| {
     let s = app.as_user("village", VILLAGE_A, "village_chair").await;
     let r = app

@@ -81,12 +81,8 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                             PRAGMA cache_size=-32000;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                        conn.execute("PRAGMA cache_size=-32000;").await?;
                     }
                     Ok(())
                 })
@@ -134,6 +130,35 @@ impl Db {
         })
     }
 
+    /// A handle for one long bulk load (an import job): on SQLite a pool of its own single
+    /// connection with a page cache large enough for the indexes of a million rows (the
+    /// default one makes every insert into a random-keyed index read its page back from
+    /// the file), sharing this handle's writer lock. On PostgreSQL the same pool.
+    pub async fn bulk_writer(&self) -> Result<Db, sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            return Ok(self.clone());
+        }
+        let options: AnyConnectOptions = self.url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    conn.execute("PRAGMA cache_size=-262144;").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db {
+            pool,
+            backend: self.backend,
+            url: self.url.clone(),
+            write_lock: self.write_lock.clone(),
+        })
+    }
+
     /// Holds the SQLite writer lock for work on a native connection (bulk loads).
     pub async fn exclusive(&self) -> Option<OwnedMutexGuard<()>> {
         match self.backend {
@@ -146,6 +171,11 @@ impl Db {
         self.pool.close().await
     }
 }
+
+/// What every SQLite connection runs first. Temporary storage in memory keeps the
+/// statement journal of multi-row inserts off the disk.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+    PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;";
 
 /// Placeholders for `rows` tuples of `per_row` values: `(?,?),(?,?)` on SQLite, whose
 /// numbered parameters are looked up by a linear scan (quadratic in a long statement),

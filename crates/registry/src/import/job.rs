@@ -4,9 +4,11 @@
 //! Each batch commits with the job's counters, so a job cut off by a crash resumes after
 //! its last committed batch, and a rerun changes nothing twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use kernel::audit::{self, Actor, Entry};
+use kernel::crypto::Cipher;
 use kernel::db::{now_ms, WriteTx};
 use kernel::error::{AppError, AppResult};
 use kernel::scope::Scope;
@@ -15,9 +17,10 @@ use sqlx::Row;
 
 use super::sheet;
 use crate::person::{validate, PersonInput, ValidPerson};
+use crate::store::Stored;
 
 /// Rows written per transaction.
-pub const BATCH: usize = 5_000;
+pub const BATCH: usize = 200_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
 
@@ -135,7 +138,7 @@ pub async fn create(
 /// Runs a job in the background.
 pub fn spawn(state: AppState, id: i64) {
     tokio::spawn(async move {
-        if let Err(e) = run(&state, id, None).await {
+        if let Err(e) = run(&state, id).await {
             tracing::error!(job = id, error = ?e, "import job failed");
             let _ = finish(&state, id, "failed", "err.internal", &[]).await;
         }
@@ -172,6 +175,12 @@ async fn set(state: &AppState, id: i64, sql: &str, v: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// Row errors as kept with the job (at most [`MAX_ERRORS_KEPT`]).
+fn errors_json(errors: &[RowError]) -> String {
+    let kept: Vec<&RowError> = errors.iter().take(MAX_ERRORS_KEPT).collect();
+    serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into())
+}
+
 async fn finish(
     state: &AppState,
     id: i64,
@@ -179,12 +188,11 @@ async fn finish(
     message: &str,
     errors: &[RowError],
 ) -> AppResult<()> {
-    let kept: Vec<&RowError> = errors.iter().take(MAX_ERRORS_KEPT).collect();
     let mut tx = state.db().begin_write().await?;
     sqlx::query("UPDATE import_jobs SET status = $1, message = $2, errors = $3, finished_at = $4 WHERE id = $5")
         .bind(status)
         .bind(message)
-        .bind(serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()))
+        .bind(errors_json(errors))
         .bind(now_ms())
         .bind(id)
         .execute(&mut **tx)
@@ -210,46 +218,109 @@ async fn finish(
     Ok(())
 }
 
-/// Checks every row: field rules, residence in the area, an ID twice in the file.
-fn check_rows(
-    inputs: &[(usize, PersonInput)],
-    villages: &HashSet<String>,
-) -> (Vec<Option<ValidPerson>>, Vec<RowError>) {
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let today = kernel::time::today();
-    let valid = inputs
-        .iter()
-        .map(|(row, input)| {
-            let (v, mut errs): (Option<ValidPerson>, Vec<(String, &'static str)>) =
-                match validate(input, today) {
-                    Ok(v) => (Some(v), Vec::new()),
-                    Err(e) => (None, e.into_iter().map(|f| (f.field, f.key)).collect()),
-                };
-            let unit = input.unit_code.trim();
-            if !unit.is_empty() && !villages.contains(unit) {
-                errs.push(("unit_code".into(), "import.unit_outside"));
-            }
-            if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
-                if seen.insert(id.as_str().to_string(), *row).is_some() {
-                    errs.push(("id_number".into(), "import.duplicate_in_file"));
+/// Checks rows in file order, part by part: field rules, residence in the area, an ID
+/// twice in the file (remembered across parts).
+struct Checker {
+    villages: HashSet<String>,
+    seen: HashSet<String>,
+    today: chrono::NaiveDate,
+}
+
+impl Checker {
+    fn new(villages: HashSet<String>) -> Checker {
+        Checker {
+            villages,
+            seen: HashSet::new(),
+            today: kernel::time::today(),
+        }
+    }
+
+    fn check(
+        &mut self,
+        inputs: &[(usize, PersonInput)],
+    ) -> (Vec<Option<ValidPerson>>, Vec<RowError>) {
+        let mut errors = Vec::new();
+        let valid = inputs
+            .iter()
+            .map(|(row, input)| {
+                let (v, mut errs): (Option<ValidPerson>, Vec<(String, &'static str)>) =
+                    match validate(input, self.today) {
+                        Ok(v) => (Some(v), Vec::new()),
+                        Err(e) => (None, e.into_iter().map(|f| (f.field, f.key)).collect()),
+                    };
+                let unit = input.unit_code.trim();
+                if !unit.is_empty() && !self.villages.contains(unit) {
+                    errs.push(("unit_code".into(), "import.unit_outside"));
                 }
-            }
-            for (field, key) in &errs {
-                errors.push(RowError {
-                    row: *row,
-                    field: field.clone(),
-                    key: key.to_string(),
-                });
-            }
-            if errs.is_empty() {
-                v
-            } else {
-                None
-            }
+                if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
+                    if !self.seen.insert(id.as_str().to_string()) {
+                        errs.push(("id_number".into(), "import.duplicate_in_file"));
+                    }
+                }
+                for (field, key) in &errs {
+                    errors.push(RowError {
+                        row: *row,
+                        field: field.clone(),
+                        key: key.to_string(),
+                    });
+                }
+                if errs.is_empty() {
+                    v
+                } else {
+                    None
+                }
+            })
+            .collect();
+        (valid, errors)
+    }
+}
+
+/// A valid row ready to be written.
+struct Ready {
+    row: usize,
+    person: ValidPerson,
+    stored: Stored,
+}
+
+/// A part of the file, checked and encrypted.
+struct Part {
+    /// Index in the file's rows after the part's last row.
+    end: usize,
+    ready: Vec<Ready>,
+    errors: Vec<RowError>,
+    /// Rows of the part with at least one error.
+    invalid: i64,
+}
+
+fn prepare(
+    checker: &mut Checker,
+    cipher: &Cipher,
+    inputs: &[(usize, PersonInput)],
+    end: usize,
+) -> Part {
+    let (valid, errors) = checker.check(inputs);
+    let invalid = errors
+        .iter()
+        .map(|e| e.row)
+        .collect::<HashSet<usize>>()
+        .len() as i64;
+    let ready = inputs
+        .iter()
+        .zip(valid)
+        .filter_map(|((row, _), v)| {
+            v.map(|person| Ready {
+                row: *row,
+                stored: Stored::of(&person, cipher),
+                person,
+            })
         })
         .collect();
-    (valid, errors)
+    Part {
+        end,
+        ready,
+        errors,
+        invalid,
+    }
 }
 
 /// What writing a batch did.
@@ -264,23 +335,22 @@ struct Written {
 /// date and village when there is no ID) is updated, the others inserted together. An ID
 /// registered outside the area is an error of its row.
 async fn write_batch(
-    state: &AppState,
     tx: &mut WriteTx,
     scope: &Scope,
-    rows: &[(usize, &ValidPerson)],
+    rows: &[Ready],
     user: i64,
 ) -> AppResult<Written> {
-    let cipher = &state.cipher;
     let mut w = Written::default();
     let hashes: Vec<String> = rows
         .iter()
-        .filter_map(|(_, v)| v.id.as_ref().map(|i| cipher.index("id", i.as_str())))
+        .filter_map(|r| r.stored.id_hash().map(str::to_string))
         .collect();
     let known = crate::store::by_id_hashes(tx, &hashes).await?;
-    let mut fresh: Vec<(usize, &ValidPerson)> = Vec::new();
-    for (row, v) in rows {
-        let found = match &v.id {
-            Some(id) => known.get(&cipher.index("id", id.as_str())).cloned(),
+    let mut fresh: Vec<&Stored> = Vec::new();
+    for r in rows {
+        let v = &r.person;
+        let found = match r.stored.id_hash() {
+            Some(hash) => known.get(hash).cloned(),
             None => sqlx::query(
                 "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
                  AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
@@ -294,27 +364,36 @@ async fn write_batch(
         };
         match found {
             Some((pid, unit, version, restricted)) if scope.contains(&unit) => {
-                let mut v = (*v).clone();
-                v.restricted = restricted;
-                crate::store::update(tx, cipher, pid, version, &v).await?;
+                let stored = r.stored.clone().with_restricted(restricted);
+                crate::store::update_stored(tx, pid, version, &stored).await?;
                 w.updated += 1;
             }
             Some(_) => w.errors.push(RowError {
-                row: *row,
+                row: r.row,
                 field: "id_number".into(),
                 key: "import.id_elsewhere".into(),
             }),
-            None => fresh.push((*row, v)),
+            None => fresh.push(&r.stored),
         }
     }
-    let people: Vec<&ValidPerson> = fresh.iter().map(|(_, v)| *v).collect();
-    crate::store::insert_many(tx, cipher, &people, Some(user)).await?;
-    w.inserted = people.len() as i64;
+    crate::store::insert_many(tx, &fresh, Some(user)).await?;
+    w.inserted = fresh.len() as i64;
     Ok(w)
 }
 
-/// Runs (or resumes) a job; `stop_after` batches is for tests that cut a job off midway.
-pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppResult<()> {
+/// Runs (or resumes) a job.
+pub async fn run(state: &AppState, id: i64) -> AppResult<()> {
+    run_with(state, id, BATCH, None).await
+}
+
+/// [`run`] with `batch` rows per transaction, stopping after `stop_after` batches (tests
+/// cut a job off midway with it).
+pub async fn run_with(
+    state: &AppState,
+    id: i64,
+    batch: usize,
+    stop_after: Option<usize>,
+) -> AppResult<()> {
     let j = sqlx::query(&format!("SELECT {COLUMNS} FROM import_jobs WHERE id = $1"))
         .bind(id)
         .fetch_one(state.db().pool())
@@ -329,6 +408,7 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
         .execute(&mut **tx)
         .await?;
     tx.commit().await?;
+    let started = std::time::Instant::now();
     let bytes = match tokio::fs::read(&j.file_path).await {
         Ok(b) => b,
         Err(_) => return finish(state, id, "failed", "import.corrupt", &[]).await,
@@ -342,14 +422,21 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
     .await
     .map_err(anyhow::Error::from)?;
     let inputs = match parsed {
-        Ok(i) => i,
+        Ok(i) => Arc::new(i),
         Err(e) => return finish(state, id, "failed", e.key(), &[]).await,
     };
+    tracing::info!(
+        job = id,
+        rows = inputs.len(),
+        secs = started.elapsed().as_secs_f64(),
+        "import file read"
+    );
+    let total = inputs.len();
     set(
         state,
         id,
         "UPDATE import_jobs SET total = $1 WHERE id = $2",
-        inputs.len() as i64,
+        total as i64,
     )
     .await?;
     let scope = Scope::of_unit(&j.unit_code);
@@ -362,30 +449,32 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
     .await?
     .into_iter()
     .collect();
-    let (valid, mut errors) = check_rows(&inputs, &villages);
+    let mut checker = Checker::new(villages);
     let user: i64 = sqlx::query_scalar("SELECT user_id FROM import_jobs WHERE id = $1")
         .bind(id)
         .fetch_one(state.db().pool())
         .await?;
+    let db = state.db().bulk_writer().await?;
+    let cipher = Arc::new(state.cipher.clone());
     if j.mode == "all_or_nothing" {
-        if !errors.is_empty() {
-            let rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+        let (checker_cipher, all) = (cipher.clone(), inputs.clone());
+        let part = tokio::task::spawn_blocking(move || {
+            prepare(&mut checker, &checker_cipher, &all, all.len())
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+        if !part.errors.is_empty() {
             set(
                 state,
                 id,
                 "UPDATE import_jobs SET failed = $1 WHERE id = $2",
-                rows.len() as i64,
+                part.invalid,
             )
             .await?;
-            return finish(state, id, "done", "import.nothing_written", &errors).await;
+            return finish(state, id, "done", "import.nothing_written", &part.errors).await;
         }
-        let mut tx = state.db().begin_write().await?;
-        let rows: Vec<(usize, &ValidPerson)> = inputs
-            .iter()
-            .zip(&valid)
-            .filter_map(|((row, _), v)| v.as_ref().map(|v| (*row, v)))
-            .collect();
-        let w = write_batch(state, &mut tx, &scope, &rows, user).await?;
+        let mut tx = db.begin_write().await?;
+        let w = write_batch(&mut tx, &scope, &part.ready, user).await?;
         if !w.errors.is_empty() {
             drop(tx);
             return finish(state, id, "done", "import.nothing_written", &w.errors).await;
@@ -393,50 +482,73 @@ pub async fn run(state: &AppState, id: i64, stop_after: Option<usize>) -> AppRes
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
         )
-        .bind(inputs.len() as i64)
+        .bind(total as i64)
         .bind(w.inserted)
         .bind(w.updated)
         .bind(id)
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
-        return finish(state, id, "done", "", &errors).await;
+        return finish(state, id, "done", "", &[]).await;
     }
-    // Valid rows, batch by batch, from where a previous run stopped.
-    let start = j.processed.max(0) as usize;
-    let error_rows: HashSet<usize> = errors.iter().map(|e| e.row).collect();
+    // Valid rows, batch by batch, from where a previous run stopped. Rows before that
+    // point are checked again, for their errors and for the IDs they hold; the errors met
+    // while writing them were kept with the job.
+    let start = (j.processed.max(0) as usize).min(total);
+    let (_, mut errors) = checker.check(&inputs[..start]);
+    let mut write_errors = if start > 0 { j.errors } else { Vec::new() };
+    errors.extend(write_errors.iter().cloned());
+    // The next batch is checked and encrypted on another thread while this one is written.
+    let prepare_from = |mut checker: Checker, from: usize| {
+        let (inputs, cipher) = (inputs.clone(), cipher.clone());
+        tokio::task::spawn_blocking(move || {
+            let end = (from + batch).min(inputs.len());
+            let part = prepare(&mut checker, &cipher, &inputs[from..end], end);
+            (checker, part)
+        })
+    };
+    let mut next = (start < total).then(|| prepare_from(checker, start));
     let mut batches = 0;
-    let mut pos = start;
-    while pos < inputs.len() {
-        let end = (pos + BATCH).min(inputs.len());
-        let mut tx = state.db().begin_write().await?;
-        let rows: Vec<(usize, &ValidPerson)> = (pos..end)
-            .filter_map(|i| valid[i].as_ref().map(|v| (inputs[i].0, v)))
-            .collect();
-        let invalid = (pos..end)
-            .filter(|i| error_rows.contains(&inputs[*i].0))
-            .count() as i64;
-        let w = write_batch(state, &mut tx, &scope, &rows, user).await?;
-        let (ins, upd, bad) = (w.inserted, w.updated, invalid + w.errors.len() as i64);
-        errors.extend(w.errors);
+    while let Some(pending) = next.take() {
+        let (checker, part) = pending.await.map_err(anyhow::Error::from)?;
+        if part.end < total {
+            next = Some(prepare_from(checker, part.end));
+        }
+        let mut tx = db.begin_write().await?;
+        let w = write_batch(&mut tx, &scope, &part.ready, user).await?;
+        let bad = part.invalid + w.errors.len() as i64;
+        write_errors.extend(w.errors.iter().cloned());
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
-             failed = failed + $4 WHERE id = $5",
+             failed = failed + $4, errors = $5 WHERE id = $6",
         )
-        .bind(end as i64)
-        .bind(ins)
-        .bind(upd)
+        .bind(part.end as i64)
+        .bind(w.inserted)
+        .bind(w.updated)
         .bind(bad)
+        .bind(errors_json(&write_errors))
         .bind(id)
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
-        pos = end;
+        errors.extend(part.errors);
+        errors.extend(w.errors);
         batches += 1;
-        if stop_after.is_some_and(|n| batches >= n) && pos < inputs.len() {
+        tracing::debug!(
+            job = id,
+            rows = part.end,
+            secs = started.elapsed().as_secs_f64(),
+            "import batch written"
+        );
+        if stop_after.is_some_and(|n| batches >= n) && part.end < total {
             return Ok(());
         }
     }
+    tracing::info!(
+        job = id,
+        secs = started.elapsed().as_secs_f64(),
+        "import rows written"
+    );
     errors.sort_by_key(|e| e.row);
     finish(state, id, "done", "", &errors).await
 }
