@@ -309,7 +309,28 @@ pub async fn insert(
         .fetch_one(&mut ***tx)
         .await
         .map_err(duplicate_id)?;
-    Ok(row.get(0))
+    let id = row.get(0);
+    add_name_pairs(tx, id).await?;
+    Ok(id)
+}
+
+/// Adds the name pairs (`person_grams`) of the persons just inserted, those from id
+/// `since` on. SQLite only: PostgreSQL adds them by a statement trigger, and SQLite keeps
+/// them by triggers for every later change. CROSS JOIN keeps the new persons the outer
+/// loop (SQLite's planner otherwise walks all of them once per character position).
+async fn add_name_pairs(tx: &mut WriteTx, since: i64) -> AppResult<()> {
+    if tx.backend() == kernel::db::Backend::Sqlite {
+        sqlx::query(
+            "INSERT OR IGNORE INTO person_grams (gram, unit_code, person_id) \
+             SELECT DISTINCT substr(p.name, k.i, 2), p.unit_code, p.id \
+             FROM persons p CROSS JOIN name_positions k ON k.i < length(p.name) \
+             WHERE p.id >= $1 AND p.status = 'active' ORDER BY 1, 2, 3",
+        )
+        .bind(since)
+        .execute(&mut ***tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Inserts many persons in one statement per 100 (bulk import). A resident ID registered
@@ -321,17 +342,20 @@ pub async fn insert_many(
     created_by: Option<i64>,
 ) -> AppResult<()> {
     let now = now_ms();
+    // SQLite's writer lock is held: the new rows are those after the largest id.
+    let mut since = None;
     if tx.backend() == kernel::db::Backend::Sqlite {
-        // A multi-row insert that may abort halfway makes SQLite copy every page it
-        // touches to a statement journal first (a tenth of a bulk load's time). Here the
-        // whole transaction is given up on any error, so the statement need not be undone
-        // alone: foreign keys are checked at commit and a conflict fails (not aborts) it.
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(&mut ***tx)
-            .await?;
+        since = Some(
+            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM persons")
+                .fetch_one(&mut ***tx)
+                .await?,
+        );
     }
     for chunk in rows.chunks(100) {
         let sql = insert_sql(tx.backend(), chunk.len(), false);
+        // A multi-row insert that may abort halfway makes SQLite copy every page it
+        // touches to a statement journal first. The whole transaction is given up on any
+        // error anyway, so a conflict may fail the statement instead of undoing it.
         let sql = match tx.backend() {
             kernel::db::Backend::Sqlite => sql.replacen("INSERT INTO", "INSERT OR FAIL INTO", 1),
             kernel::db::Backend::Postgres => sql,
@@ -341,6 +365,9 @@ pub async fn insert_many(
             q = p.bind(q).bind(created_by).bind(now).bind(now);
         }
         q.execute(&mut ***tx).await.map_err(duplicate_id)?;
+    }
+    if let Some(since) = since {
+        add_name_pairs(tx, since).await?;
     }
     Ok(())
 }

@@ -381,6 +381,23 @@ async fn write_batch(
     Ok(w)
 }
 
+/// On PostgreSQL, after a batch: the planner still counts the rows the table had before
+/// the job (an empty table becomes a million), and without fresh statistics it looks each
+/// batch's IDs up by reading the whole table. After the last batch also a VACUUM, which
+/// marks the new pages all-visible, so that name searches read the name-pair index alone
+/// (17 instead of 47 ms at a million persons).
+async fn refresh_statistics(db: &kernel::db::Db, vacuum: bool) -> AppResult<()> {
+    if db.backend() == kernel::db::Backend::Postgres {
+        let sql = if vacuum {
+            "VACUUM (ANALYZE) persons, person_grams"
+        } else {
+            "ANALYZE persons, person_grams"
+        };
+        sqlx::query(sql).execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
 /// Runs (or resumes) a job.
 pub async fn run(state: &AppState, id: i64) -> AppResult<()> {
     run_with(state, id, BATCH, None).await
@@ -531,6 +548,7 @@ pub async fn run_with(
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
+        refresh_statistics(&db, false).await?;
         errors.extend(part.errors);
         errors.extend(w.errors);
         batches += 1;
@@ -544,6 +562,7 @@ pub async fn run_with(
             return Ok(());
         }
     }
+    refresh_statistics(&db, true).await?;
     tracing::info!(
         job = id,
         secs = started.elapsed().as_secs_f64(),
