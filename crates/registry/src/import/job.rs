@@ -21,6 +21,8 @@ use crate::store::Stored;
 
 /// Rows written per transaction.
 pub const BATCH: usize = 200_000;
+/// Rows of the first transaction.
+const FIRST_BATCH: usize = 20_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
 
@@ -290,6 +292,8 @@ struct Part {
     errors: Vec<RowError>,
     /// Rows of the part with at least one error.
     invalid: i64,
+    /// Rows an earlier run wrote: checked again for their errors and IDs, not written.
+    replay: bool,
 }
 
 fn prepare(
@@ -297,8 +301,12 @@ fn prepare(
     cipher: &Cipher,
     inputs: &[(usize, PersonInput)],
     end: usize,
+    replay: bool,
 ) -> Part {
-    let (valid, errors) = checker.check(inputs);
+    let (mut valid, errors) = checker.check(inputs);
+    if replay {
+        valid.clear();
+    }
     let invalid = errors
         .iter()
         .map(|e| e.row)
@@ -320,7 +328,65 @@ fn prepare(
         ready,
         errors,
         invalid,
+        replay,
     }
+}
+
+/// Reads the file row by row on a thread of its own and sends it on in parts of `batch`
+/// data rows, checked and encrypted, while the database writes the part before; rows an
+/// earlier run wrote (the first `start`) are only checked again. Returns the number of
+/// data rows, or why the file cannot be read.
+fn produce(
+    bytes: &[u8],
+    mut checker: Checker,
+    cipher: &Cipher,
+    batch: usize,
+    start: usize,
+    hint: &std::sync::atomic::AtomicUsize,
+    out: tokio::sync::mpsc::Sender<Part>,
+) -> Result<usize, sheet::SheetError> {
+    let mut head: Vec<Vec<String>> = Vec::new();
+    let mut cols = None;
+    let mut pending: Vec<(usize, PersonInput)> = Vec::new();
+    let mut rows = 0usize;
+    let mut closed = false;
+    let mut first = true;
+    let mut send = |pending: &mut Vec<(usize, PersonInput)>, end: usize| {
+        let inputs = std::mem::take(pending);
+        let part = prepare(&mut checker, cipher, &inputs, end, end <= start);
+        out.blocking_send(part).is_ok()
+    };
+    let rows_hint =
+        |n: usize| hint.store(n.saturating_sub(1), std::sync::atomic::Ordering::Relaxed);
+    sheet::each_row(bytes, rows_hint, |n, row| {
+        let Some(cols) = &cols else {
+            // The header is the first of the top rows that names its columns.
+            head.push(row);
+            if let Ok((_, found)) = sheet::find_header(&head[head.len() - 1..]) {
+                cols = Some(found);
+            }
+            return head.len() < 20 || cols.is_some();
+        };
+        if let Some(input) = sheet::input_of(&row, cols) {
+            pending.push((n, input));
+            rows += 1;
+            // The first part is small, so that writing (and the progress shown) starts
+            // while the rest of the file is still being read.
+            let size = if first { batch.min(FIRST_BATCH) } else { batch };
+            if pending.len() >= size || rows == start {
+                closed = !send(&mut pending, rows);
+                first = false;
+            }
+        }
+        !closed
+    })?;
+    if cols.is_none() {
+        return Err(sheet::SheetError::NoHeader);
+    }
+    if !pending.is_empty() && !closed {
+        send(&mut pending, rows);
+    }
+    Ok(rows)
 }
 
 /// What writing a batch did.
@@ -430,32 +496,6 @@ pub async fn run_with(
         Ok(b) => b,
         Err(_) => return finish(state, id, "failed", "import.corrupt", &[]).await,
     };
-    let parsed = tokio::task::spawn_blocking(move || {
-        sheet::read(&bytes).and_then(|rows| {
-            let (h, cols) = sheet::find_header(&rows)?;
-            Ok(sheet::inputs(&rows, h, &cols))
-        })
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
-    let inputs = match parsed {
-        Ok(i) => Arc::new(i),
-        Err(e) => return finish(state, id, "failed", e.key(), &[]).await,
-    };
-    tracing::info!(
-        job = id,
-        rows = inputs.len(),
-        secs = started.elapsed().as_secs_f64(),
-        "import file read"
-    );
-    let total = inputs.len();
-    set(
-        state,
-        id,
-        "UPDATE import_jobs SET total = $1 WHERE id = $2",
-        total as i64,
-    )
-    .await?;
     let scope = Scope::of_unit(&j.unit_code);
     let villages: HashSet<String> = sqlx::query_scalar(
         "SELECT code FROM org_units WHERE code >= $1 AND code < $2 AND level = 5 AND kind = 'territorial'",
@@ -474,12 +514,33 @@ pub async fn run_with(
     let db = state.db().bulk_writer().await?;
     let cipher = Arc::new(state.cipher.clone());
     if j.mode == "all_or_nothing" {
-        let (checker_cipher, all) = (cipher.clone(), inputs.clone());
-        let part = tokio::task::spawn_blocking(move || {
-            prepare(&mut checker, &checker_cipher, &all, all.len())
+        // Every row is checked before anything is written, so the file is read whole.
+        let checker_cipher = cipher.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let rows = sheet::read(&bytes)?;
+            let (h, cols) = sheet::find_header(&rows)?;
+            let all = sheet::inputs(&rows, h, &cols);
+            Ok::<_, sheet::SheetError>(prepare(
+                &mut checker,
+                &checker_cipher,
+                &all,
+                all.len(),
+                false,
+            ))
         })
         .await
         .map_err(anyhow::Error::from)?;
+        let part = match parsed {
+            Ok(p) => p,
+            Err(e) => return finish(state, id, "failed", e.key(), &[]).await,
+        };
+        set(
+            state,
+            id,
+            "UPDATE import_jobs SET total = $1 WHERE id = $2",
+            part.end as i64,
+        )
+        .await?;
         if !part.errors.is_empty() {
             set(
                 state,
@@ -499,37 +560,34 @@ pub async fn run_with(
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
         )
-        .bind(total as i64)
+        .bind(part.end as i64)
         .bind(w.inserted)
         .bind(w.updated)
         .bind(id)
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
+        refresh_statistics(&db, true).await?;
         return finish(state, id, "done", "", &[]).await;
     }
-    // Valid rows, batch by batch, from where a previous run stopped. Rows before that
-    // point are checked again, for their errors and for the IDs they hold; the errors met
-    // while writing them were kept with the job.
-    let start = (j.processed.max(0) as usize).min(total);
-    let (_, mut errors) = checker.check(&inputs[..start]);
+    // Valid rows, batch by batch, from where a previous run stopped; the errors met while
+    // writing the batches before that point were kept with the job.
+    let start = j.processed.max(0) as usize;
     let mut write_errors = if start > 0 { j.errors } else { Vec::new() };
-    errors.extend(write_errors.iter().cloned());
-    // The next batch is checked and encrypted on another thread while this one is written.
-    let prepare_from = |mut checker: Checker, from: usize| {
-        let (inputs, cipher) = (inputs.clone(), cipher.clone());
+    let mut errors = write_errors.clone();
+    let (parts, mut incoming) = tokio::sync::mpsc::channel(1);
+    let hint = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader = {
+        let (cipher, hint) = (cipher.clone(), hint.clone());
         tokio::task::spawn_blocking(move || {
-            let end = (from + batch).min(inputs.len());
-            let part = prepare(&mut checker, &cipher, &inputs[from..end], end);
-            (checker, part)
+            produce(&bytes, checker, &cipher, batch, start, &hint, parts)
         })
     };
-    let mut next = (start < total).then(|| prepare_from(checker, start));
     let mut batches = 0;
-    while let Some(pending) = next.take() {
-        let (checker, part) = pending.await.map_err(anyhow::Error::from)?;
-        if part.end < total {
-            next = Some(prepare_from(checker, part.end));
+    while let Some(part) = incoming.recv().await {
+        if part.replay {
+            errors.extend(part.errors);
+            continue;
         }
         let mut tx = db.begin_write().await?;
         let w = write_batch(&mut tx, &scope, &part.ready, user).await?;
@@ -537,13 +595,14 @@ pub async fn run_with(
         write_errors.extend(w.errors.iter().cloned());
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
-             failed = failed + $4, errors = $5 WHERE id = $6",
+             failed = failed + $4, errors = $5, total = $6 WHERE id = $7",
         )
         .bind(part.end as i64)
         .bind(w.inserted)
         .bind(w.updated)
         .bind(bad)
         .bind(errors_json(&write_errors))
+        .bind(hint.load(std::sync::atomic::Ordering::Relaxed).max(part.end) as i64)
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -558,13 +617,28 @@ pub async fn run_with(
             secs = started.elapsed().as_secs_f64(),
             "import batch written"
         );
-        if stop_after.is_some_and(|n| batches >= n) && part.end < total {
+        if stop_after.is_some_and(|n| batches >= n) {
+            // Dropping the receiver stops the reader.
+            drop(incoming);
+            let _ = reader.await;
             return Ok(());
         }
     }
+    let total = match reader.await.map_err(anyhow::Error::from)? {
+        Ok(total) => total,
+        Err(e) => return finish(state, id, "failed", e.key(), &errors).await,
+    };
+    set(
+        state,
+        id,
+        "UPDATE import_jobs SET total = $1, processed = $1 WHERE id = $2",
+        total as i64,
+    )
+    .await?;
     refresh_statistics(&db, true).await?;
     tracing::info!(
         job = id,
+        rows = total,
         secs = started.elapsed().as_secs_f64(),
         "import rows written"
     );

@@ -52,8 +52,30 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-/// The rows of the first sheet of a file, as text.
+/// The rows of the first sheet of a file, as text, in memory (row `i` is the sheet's row
+/// `i + 1`).
 pub fn read(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
+    let mut rows = Vec::new();
+    each_row(
+        bytes,
+        |_| {},
+        |_, row| {
+            rows.push(row);
+            true
+        },
+    )?;
+    Ok(rows)
+}
+
+/// Hands the rows of the first sheet of a file to `row` in order, with the row number the
+/// sheet shows (1-based; empty rows included), without holding the sheet in memory;
+/// `row` returns false to stop. `rows_hint` is told first about how many rows there are
+/// (the sheet's own dimension, or the lines of a CSV), to show progress.
+pub fn each_row(
+    bytes: &[u8],
+    rows_hint: impl FnOnce(usize),
+    mut row: impl FnMut(usize, Vec<String>) -> bool,
+) -> Result<(), SheetError> {
     if bytes.len() > MAX_BYTES {
         return Err(SheetError::TooLarge);
     }
@@ -64,40 +86,64 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
             .first()
             .cloned()
             .ok_or(SheetError::Corrupt)?;
-        let range = wb.worksheet_range(&name).map_err(|_| SheetError::Corrupt)?;
-        // A merged cell carries its value in its first cell only; the others read empty.
-        return Ok(range
-            .rows()
-            .map(|r| r.iter().map(cell_text).collect())
-            .collect());
+        let mut cells = wb
+            .worksheet_cells_reader(&name)
+            .map_err(|_| SheetError::Corrupt)?;
+        rows_hint(cells.dimensions().end.0 as usize + 1);
+        // Cells come row by row; a merged cell carries its value in its first cell only.
+        let mut current: Vec<String> = Vec::new();
+        let mut at = 0usize;
+        while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Corrupt)? {
+            let (r, c) = cell.get_position();
+            let (r, c) = (r as usize, c as usize);
+            while at < r {
+                if !row(at + 1, std::mem::take(&mut current)) {
+                    return Ok(());
+                }
+                at += 1;
+            }
+            let text = cell_text(&Data::from(cell.get_value().clone()));
+            if !text.is_empty() {
+                if current.len() <= c {
+                    current.resize(c + 1, String::new());
+                }
+                current[c] = text;
+            }
+        }
+        if !current.is_empty() {
+            row(at + 1, current);
+        }
+        return Ok(());
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         // OLE2: a password-protected .xlsx, or an old .xls.
         return Err(SheetError::Encrypted);
     }
     let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
+        Ok(t) => std::borrow::Cow::Borrowed(t.trim_start_matches('\u{feff}')),
         Err(_) => {
             let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
             if bad {
                 return Err(SheetError::NotSpreadsheet);
             }
-            t.into_owned()
+            t
         }
     };
     if text.contains('\0') {
         return Err(SheetError::NotSpreadsheet);
     }
+    rows_hint(text.lines().count());
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
+    for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|_| SheetError::Corrupt)?;
-        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+        if !row(i + 1, rec.iter().map(|c| c.trim().to_string()).collect()) {
+            break;
+        }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// The header text of a column in every language, with the `*` of required columns and
@@ -154,36 +200,38 @@ pub fn inputs(
     header: usize,
     cols: &HashMap<Column, usize>,
 ) -> Vec<(usize, PersonInput)> {
-    let get = |row: &Vec<String>, c: Column| -> String {
+    rows.iter()
+        .enumerate()
+        .skip(header + 1)
+        .filter_map(|(i, r)| input_of(r, cols).map(|p| (i + 1, p)))
+        .collect()
+}
+
+/// One row as a person's input; none for an empty row.
+pub fn input_of(row: &[String], cols: &HashMap<Column, usize>) -> Option<PersonInput> {
+    if row.iter().all(|c| c.trim().is_empty()) {
+        return None;
+    }
+    let get = |c: Column| -> String {
         cols.get(&c)
             .and_then(|i| row.get(*i))
             .cloned()
             .unwrap_or_default()
     };
-    rows.iter()
-        .enumerate()
-        .skip(header + 1)
-        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
-        .map(|(i, r)| {
-            (
-                i + 1,
-                PersonInput {
-                    name: get(r, Column::Name),
-                    id_number: get(r, Column::IdNumber),
-                    sex: get(r, Column::Sex),
-                    birth_date: get(r, Column::BirthDate),
-                    ethnicity: get(r, Column::Ethnicity),
-                    phone: get(r, Column::Phone),
-                    unit_code: get(r, Column::UnitCode),
-                    hukou_code: get(r, Column::HukouCode),
-                    address: get(r, Column::Address),
-                    notes: get(r, Column::Notes),
-                    restricted: false,
-                    version: None,
-                },
-            )
-        })
-        .collect()
+    Some(PersonInput {
+        name: get(Column::Name),
+        id_number: get(Column::IdNumber),
+        sex: get(Column::Sex),
+        birth_date: get(Column::BirthDate),
+        ethnicity: get(Column::Ethnicity),
+        phone: get(Column::Phone),
+        unit_code: get(Column::UnitCode),
+        hukou_code: get(Column::HukouCode),
+        address: get(Column::Address),
+        notes: get(Column::Notes),
+        restricted: false,
+        version: None,
+    })
 }
 
 #[cfg(test)]
