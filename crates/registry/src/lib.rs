@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1005, "1005_merges"),
     migration!(1006, "1006_imports"),
     migration!(1007, "1007_name_search"),
+    migration!(1008, "1008_short_hashes"),
 ];
 
 /// The actions the registry audits.
