@@ -21,7 +21,7 @@ use crate::store::Stored;
 
 /// Rows written per transaction.
 pub const BATCH: usize = 200_000;
-/// Rows of the first transaction.
+/// Rows of the first transaction; the next ones double up to [`BATCH`].
 const FIRST_BATCH: usize = 20_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
@@ -312,7 +312,7 @@ fn prepare(
         .map(|e| e.row)
         .collect::<HashSet<usize>>()
         .len() as i64;
-    let ready = inputs
+    let mut ready: Vec<Ready> = inputs
         .iter()
         .zip(valid)
         .filter_map(|((row, _), v)| {
@@ -323,6 +323,9 @@ fn prepare(
             })
         })
         .collect();
+    // Written village by village, a part's rows fill the list index (which leads with
+    // the unit) page by page instead of at random places.
+    ready.sort_by(|a, b| a.person.unit_code.cmp(&b.person.unit_code));
     Part {
         end,
         ready,
@@ -350,7 +353,7 @@ fn produce(
     let mut pending: Vec<(usize, PersonInput)> = Vec::new();
     let mut rows = 0usize;
     let mut closed = false;
-    let mut first = true;
+    let mut sent = 0u32;
     let mut send = |pending: &mut Vec<(usize, PersonInput)>, end: usize| {
         let inputs = std::mem::take(pending);
         let part = prepare(&mut checker, cipher, &inputs, end, end <= start);
@@ -370,12 +373,12 @@ fn produce(
         if let Some(input) = sheet::input_of(&row, cols) {
             pending.push((n, input));
             rows += 1;
-            // The first part is small, so that writing (and the progress shown) starts
-            // while the rest of the file is still being read.
-            let size = if first { batch.min(FIRST_BATCH) } else { batch };
+            // The first parts are small and double up to `batch`, so that writing (and
+            // the progress shown) starts at once and waits little for the reading after.
+            let size = batch.min(FIRST_BATCH << sent.min(20));
             if pending.len() >= size || rows == start {
                 closed = !send(&mut pending, rows);
-                first = false;
+                sent += 1;
             }
         }
         !closed
