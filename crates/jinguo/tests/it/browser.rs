@@ -105,6 +105,16 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// The text of the element at `css`.
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Waits until the current address has a query string holding `part` (a submitted GET
 /// form), so that what is found next belongs to the new page, not the one it replaced.
 async fn wait_query(c: &Client, part: &str) {
@@ -375,13 +385,7 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
     let file = downloads.path().join("bad.xlsx");
     std::fs::write(&file, bad).unwrap();
     let page = import_in_browser(&c, &base, &file).await;
-    let errors = c
-        .find(Locator::Css("#row-errors tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let errors = text(&c, "#row-errors tbody").await;
     assert!(
         errors.contains('3') && errors.contains("校验位"),
         "{errors}"
@@ -418,26 +422,14 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
         .click()
         .await
         .unwrap();
-    let masked = c
-        .find(Locator::Css("#id-number"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let masked = text(&c, "#id-number").await;
     assert_eq!(masked, "1101**********002X");
     click(&c, "#reveal").await;
     wait_text(&c, "#id-number", "11010519491231002X").await;
     c.goto(&format!("{base}/audit?action=person.reveal"))
         .await
         .unwrap();
-    let audit = c
-        .find(Locator::Css("#audit tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let audit = text(&c, "#audit tbody").await;
     assert!(
         audit.contains("county") && audit.contains("司马红英"),
         "{audit}"

@@ -12,6 +12,14 @@ fn person(name: &str, id: &str) -> serde_json::Value {
            "address": "大岭社区3组", "ethnicity": "汉族"})
 }
 
+/// Registers a person through the API; her id.
+async fn add_person(app: &TestApp, s: &Session, body: serde_json::Value) -> i64 {
+    let r = app
+        .api(s, Method::POST, "/api/v1/persons", Some(body))
+        .await;
+    r.json()["id"].as_i64().unwrap()
+}
+
 fn field_codes(r: &Resp) -> Vec<(String, String)> {
     r.json()["error"]["fields"]
         .as_array()
@@ -130,15 +138,7 @@ on_both!(one_id_one_person_even_concurrently, |app| {
 
 on_both!(reveal_is_permitted_and_audited, |app| {
     let village = app.as_user("village", VILLAGE_A, "village_chair").await;
-    let r = app
-        .api(
-            &village,
-            Method::POST,
-            "/api/v1/persons",
-            Some(person("王秀英", "11010519491231002X")),
-        )
-        .await;
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = add_person(&app, &village, person("王秀英", "11010519491231002X")).await;
     // A village chair sees masked values and may not reveal.
     let page = app
         .get(Some(&village), &format!("/registry/persons/{id}"))
@@ -440,15 +440,7 @@ on_both!(stored_hashes_are_shortened_by_their_migration, |app| {
 
 on_both!(concurrent_edits_are_detected, |app| {
     let s = app.as_user("village", VILLAGE_A, "village_chair").await;
-    let r = app
-        .api(
-            &s,
-            Method::POST,
-            "/api/v1/persons",
-            Some(person("王秀英", "11010519491231002X")),
-        )
-        .await;
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = add_person(&app, &s, person("王秀英", "11010519491231002X")).await;
     let mut edit = person("王秀英", "11010519491231002X");
     edit["version"] = json!(1);
     edit["notes"] = json!("第一次修改");

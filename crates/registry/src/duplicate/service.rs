@@ -31,6 +31,15 @@ struct Seen {
     unit: String,
 }
 
+/// Calls `f` for every two members of a group.
+fn each_pair<T>(members: &[T], mut f: impl FnMut(&T, &T)) {
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            f(a, b);
+        }
+    }
+}
+
 /// Every pair of active persons of the scope that look like one, with the reasons, in
 /// (a, b) order. One pass over the scope's rows, read from the list index alone and
 /// grouped here: a self-join per reason probed an index once per person and took minutes
@@ -77,32 +86,21 @@ async fn pairs(db: &Db, scope: &Scope) -> AppResult<BTreeMap<(i64, i64), Vec<Rea
     let mut add = |a: i64, b: i64, reason: Reason| {
         out.entry((a.min(b), a.max(b))).or_default().push(reason);
     };
-    let each_pair = |members: &[&Seen], f: &mut dyn FnMut(&Seen, &Seen)| {
-        for (i, a) in members.iter().enumerate() {
-            for b in &members[i + 1..] {
-                f(a, b);
-            }
-        }
-    };
-    for members in groups[0].values().filter(|m| m.len() > 1) {
-        each_pair(members, &mut |a, b| add(a.id, b.id, Reason::SameNameBirth));
+    for members in groups[0].values() {
+        each_pair(members, |a, b| add(a.id, b.id, Reason::SameNameBirth));
     }
     for ids in by_phone.values() {
-        for (i, a) in ids.iter().enumerate() {
-            for b in &ids[i + 1..] {
-                add(*a, *b, Reason::SamePhone);
-            }
-        }
+        each_pair(ids, |a, b| add(*a, *b, Reason::SamePhone));
     }
-    for members in groups[1].values().filter(|m| m.len() > 1) {
-        each_pair(members, &mut |a, b| {
+    for members in groups[1].values() {
+        each_pair(members, |a, b| {
             if a.birth != b.birth {
                 add(a.id, b.id, Reason::SameNameVillage)
             }
         });
     }
-    for members in groups[2].values().filter(|m| m.len() > 1) {
-        each_pair(members, &mut |a, b| {
+    for members in groups[2].values() {
+        each_pair(members, |a, b| {
             if one_char_apart(&a.name, &b.name) {
                 add(a.id, b.id, Reason::SimilarNameVillage)
             }
