@@ -196,7 +196,7 @@ pub async fn search(
 }
 
 /// The first two characters of a name pattern, the key of the name-pair table
-/// (`person_grams`, kept by triggers); none for a one-character pattern.
+/// (`person_grams`, see migration 1007); none for a one-character pattern.
 fn first_pair(q: &str) -> Option<String> {
     let pair: String = q.chars().take(2).collect();
     (pair.chars().count() == 2).then_some(pair)
