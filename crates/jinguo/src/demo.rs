@@ -92,6 +92,21 @@ pub async fn run(g: &Global, args: DemoArgs) -> anyhow::Result<()> {
             township.name
         );
     }
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(db.pool())
+        .await?;
+    if cases == 0 {
+        let cipher = kernel::crypto::Cipher::load(&dir)?;
+        let hotline: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'hotline'")
+            .fetch_one(db.pool())
+            .await?;
+        let units = [county.clone(), township.code.clone()];
+        let n = cases::demo::seed(&db, &cipher, &county, &units, hotline, 24).await?;
+        println!(
+            "演示案件: {n} 件（虚构），县妇联和{}各有一部分",
+            township.name
+        );
+    }
     println!(
         "演示数据已就绪: {county_name} ({county})，共 {} 个单位",
         report.units

@@ -5,7 +5,7 @@ use kernel::crypto::Cipher;
 use kernel::{AppState, Capability, Db, Settings};
 
 /// Every capability, in the order their pages appear.
-pub const CAPABILITIES: &[Capability] = &[registry::CAPABILITY];
+pub const CAPABILITIES: &[Capability] = &[registry::CAPABILITY, cases::CAPABILITY];
 
 /// Connects and applies every migration.
 pub async fn open(url: &str) -> anyhow::Result<Db> {

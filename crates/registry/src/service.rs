@@ -166,3 +166,77 @@ pub async fn reveal(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(PersonRo
     tx.commit().await?;
     Ok((row, revealed))
 }
+
+/// A person another capability refers to (a case's party): found or registered on the spot.
+#[derive(Clone, Debug)]
+pub struct Linked {
+    pub id: i64,
+    pub name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    /// The keyed hash of her resident ID, if she has one
+    pub id_hash: Option<String>,
+}
+
+/// The person `id` of the scope, or the one with the resident ID of `input`, or a new one
+/// registered from `input` with the registry's validation, inside the caller's transaction
+/// (and audited there). Field errors name the registry's fields.
+pub async fn link(
+    state: &AppState,
+    ctx: &Ctx,
+    tx: &mut kernel::db::WriteTx,
+    id: Option<i64>,
+    input: &PersonInput,
+) -> AppResult<Linked> {
+    let row = |r: sqlx::any::AnyRow| {
+        use sqlx::Row;
+        Linked {
+            id: r.get(0),
+            name: r.get(1),
+            birth_date: r
+                .get::<Option<String>, _>(2)
+                .and_then(|d| kernel::time::parse_date(&d)),
+            id_hash: r.get(3),
+        }
+    };
+    const SQL: &str =
+        "SELECT id, name, birth_date, id_hash FROM persons WHERE status = 'active' AND ";
+    if let Some(id) = id {
+        let found = sqlx::query(&format!(
+            "{SQL}id = $1 AND unit_code >= $2 AND unit_code < $3"
+        ))
+        .bind(id)
+        .bind(ctx.scope.lo())
+        .bind(ctx.scope.hi())
+        .fetch_optional(&mut ***tx)
+        .await?;
+        return found.map(row).ok_or(AppError::NotFound);
+    }
+    if let Ok(rid) = kernel::idcard::ResidentId::parse(&input.id_number, kernel::time::today()) {
+        let found = sqlx::query(&format!("{SQL}id_hash = $1"))
+            .bind(state.cipher.index("id", rid.as_str()))
+            .fetch_optional(&mut ***tx)
+            .await?;
+        if let Some(r) = found {
+            return Ok(row(r));
+        }
+    }
+    let v = checked(state, ctx, input).await?;
+    let id = store::insert(tx, &state.cipher, &v, Some(ctx.p.user_id)).await?;
+    audit::append(
+        tx,
+        Entry::new(
+            &ctx.actor(),
+            "person.create",
+            &v.unit_code,
+            &format!("person:{id}"),
+        )
+        .detail(serde_json::json!({"name": v.name, "has_id": v.id.is_some()})),
+    )
+    .await?;
+    Ok(Linked {
+        id,
+        name: v.name,
+        birth_date: Some(v.birth_date),
+        id_hash: v.id.map(|i| state.cipher.index("id", i.as_str())),
+    })
+}

@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod auth;
 mod browser;
+mod cases;
 mod categories;
 mod households;
 mod import;

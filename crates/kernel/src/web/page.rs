@@ -35,17 +35,17 @@ pub const NAV: &[NavItem] = &[
     },
     NavItem {
         id: "registry",
-        href: "/coming/registry",
+        href: "/registry/persons",
         key: "nav.registry",
-        coming: true,
-        perm: None,
+        coming: false,
+        perm: Some(Perm::ViewOrg),
     },
     NavItem {
         id: "cases",
-        href: "/coming/cases",
+        href: "/cases",
         key: "nav.cases",
-        coming: true,
-        perm: None,
+        coming: false,
+        perm: Some(Perm::ViewOrg),
     },
     NavItem {
         id: "aid",

@@ -1,0 +1,377 @@
+//! The case figures of CASE-RULES.md: the cases received in a period, counted as of a date,
+//! in total and by type, channel, township, unit and month. One pass of SQL sums every
+//! count per (type, channel, unit, month); the groupings are rolled up from those sums, so
+//! each adds up to the total. A past date reads the counted columns as they were then
+//! (`case_history`).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use kernel::auth::Ctx;
+use kernel::db::Db;
+use kernel::error::{AppError, AppResult};
+use kernel::scope::Scope;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::model::{self, Channel};
+use crate::store::{self, COUNTED};
+
+/// The counts of a group of cases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub received: i64,
+    pub accepted: i64,
+    pub declined: i64,
+    pub pending_decision: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub decided_on_time: i64,
+    pub repeats: i64,
+    pub followed_up: i64,
+    pub score_sum: i64,
+    pub satisfied: i64,
+    pub extended: i64,
+    pub supervised: i64,
+    pub reopened: i64,
+    pub transferred: i64,
+    pub overdue: i64,
+    pub soon_due: i64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.accepted += o.accepted;
+        self.declined += o.declined;
+        self.pending_decision += o.pending_decision;
+        self.closed += o.closed;
+        self.closed_on_time += o.closed_on_time;
+        self.decided_on_time += o.decided_on_time;
+        self.repeats += o.repeats;
+        self.followed_up += o.followed_up;
+        self.score_sum += o.score_sum;
+        self.satisfied += o.satisfied;
+        self.extended += o.extended;
+        self.supervised += o.supervised;
+        self.reopened += o.reopened;
+        self.transferred += o.transferred;
+        self.overdue += o.overdue;
+        self.soon_due += o.soon_due;
+    }
+}
+
+/// Counts with their rates (rounded half-up to 4 decimals, none when nothing to divide by).
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Figure {
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// 结案率: closed / accepted
+    pub closure_rate: Option<f64>,
+    /// closed_on_time / closed
+    pub on_time_rate: Option<f64>,
+    /// decided_on_time / (accepted + declined)
+    pub decision_on_time_rate: Option<f64>,
+    /// repeats / received
+    pub repeat_rate: Option<f64>,
+    pub satisfaction_mean: Option<f64>,
+    /// scores 4-5 / followed_up
+    pub satisfied_share: Option<f64>,
+}
+
+impl From<Counts> for Figure {
+    fn from(c: Counts) -> Figure {
+        Figure {
+            closure_rate: model::rate(c.closed, c.accepted),
+            on_time_rate: model::rate(c.closed_on_time, c.closed),
+            decision_on_time_rate: model::rate(c.decided_on_time, c.accepted + c.declined),
+            repeat_rate: model::rate(c.repeats, c.received),
+            satisfaction_mean: model::rate(c.score_sum, c.followed_up),
+            satisfied_share: model::rate(c.satisfied, c.followed_up),
+            counts: c,
+        }
+    }
+}
+
+/// One row of a grouping.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Group {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub figure: Figure,
+}
+
+/// The figures of a period.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub unit_code: String,
+    pub from: String,
+    pub to: String,
+    pub as_of: String,
+    pub total: Figure,
+    pub by_type: Vec<Group>,
+    pub by_channel: Vec<Group>,
+    pub by_township: Vec<Group>,
+    pub by_unit: Vec<Group>,
+    pub by_month: Vec<Group>,
+}
+
+/// What the figures are asked for.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct Query {
+    /// First day of the period (default: 1 January of this year)
+    pub from: Option<String>,
+    /// Last day of the period (default: today)
+    pub to: Option<String>,
+    /// Count as of this date (default: today)
+    pub as_of: Option<String>,
+    /// A unit of the scope (default: the account's own)
+    pub unit: Option<String>,
+}
+
+/// The township a unit counts under: its first nine digits, or the county's
+/// `xxxxxx000000` (县本级) for units at county level.
+pub fn township_of(unit: &str) -> String {
+    match unit.get(..9) {
+        Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => t.to_string(),
+        _ => format!("{}000000", kernel::org::model::county_of(unit)),
+    }
+}
+
+fn date_of(raw: Option<&str>, default: NaiveDate, field: &'static str) -> AppResult<NaiveDate> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => kernel::time::parse_date(s).ok_or(AppError::Invalid(vec![
+            kernel::error::FieldError::new(field, "field.date_invalid"),
+        ])),
+    }
+}
+
+/// The figures for the scope (or one unit of it).
+pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
+    let today = kernel::time::today();
+    let from = date_of(
+        q.from.as_deref(),
+        NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+        "from",
+    )?;
+    let to = date_of(q.to.as_deref(), today, "to")?;
+    let as_of = date_of(q.as_of.as_deref(), today, "as_of")?;
+    let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if ctx.scope.contains(u) => u.to_string(),
+        Some(_) => return Err(AppError::NotFound),
+        None => ctx.scope.unit().to_string(),
+    };
+    let scope = Scope::of_unit(&unit);
+    let cells = cells(db, &scope, from, to, as_of).await?;
+    let en = crate::service::en(ctx);
+    let mut total = Counts::default();
+    let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_channel: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_township: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_unit: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
+    for (k, c) in &cells {
+        total.add(c);
+        by_type.entry(k.type_code.clone()).or_default().add(c);
+        by_channel.entry(k.channel.clone()).or_default().add(c);
+        by_township
+            .entry(township_of(&k.unit_code))
+            .or_default()
+            .add(c);
+        by_unit.entry(k.unit_code.clone()).or_default().add(c);
+        by_month.entry(k.month.clone()).or_default().add(c);
+    }
+    // Every type and channel is listed, counted or not.
+    let types = store::types(db, en).await?;
+    let type_rows = types
+        .iter()
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .chain(
+            by_type
+                .keys()
+                .filter(|k| !types.iter().any(|t| &t.code == *k))
+                .map(|k| (k.clone(), k.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .map(|(code, name)| Group {
+            figure: by_type.get(&code).copied().unwrap_or_default().into(),
+            key: code,
+            label: name,
+        })
+        .collect();
+    let channel_rows = Channel::ALL
+        .iter()
+        .map(|ch| Group {
+            key: ch.as_str().into(),
+            label: ctx.tr.s(ch.label_key()).into(),
+            figure: by_channel
+                .get(ch.as_str())
+                .copied()
+                .unwrap_or_default()
+                .into(),
+        })
+        .collect();
+    let names = unit_names(db, by_township.keys().chain(by_unit.keys())).await?;
+    let named = |m: BTreeMap<String, Counts>| -> Vec<Group> {
+        m.into_iter()
+            .map(|(k, c)| Group {
+                label: names.get(&k).cloned().unwrap_or_else(|| {
+                    if k.ends_with("000000") {
+                        ctx.tr.s("figures.county_level").to_string()
+                    } else {
+                        k.clone()
+                    }
+                }),
+                key: k,
+                figure: c.into(),
+            })
+            .collect()
+    };
+    Ok(Report {
+        unit_code: unit,
+        from: from.to_string(),
+        to: to.to_string(),
+        as_of: as_of.to_string(),
+        total: total.into(),
+        by_type: type_rows,
+        by_channel: channel_rows,
+        by_township: named(by_township),
+        by_unit: named(by_unit),
+        by_month: by_month
+            .into_iter()
+            .map(|(k, c)| Group {
+                label: k.clone(),
+                key: k,
+                figure: c.into(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Cell {
+    type_code: String,
+    channel: String,
+    unit_code: String,
+    month: String,
+}
+
+async fn cells(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> AppResult<Vec<(Cell, Counts)>> {
+    let closed = "c.state IN ('closed', 'followed_up', 'archived')";
+    let scored = "c.state IN ('followed_up', 'archived')";
+    let (overdue, soon) = store::flag_sql("$1", "$2");
+    let n = |cond: &str| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
+    let counts = [
+        n("c.decision = 'accepted'"),
+        n("c.decision = 'declined'"),
+        n(&format!("c.decision = 'accepted' AND {closed}")),
+        n(&format!("{closed} AND c.closed_date <= c.resolution_due")),
+        n("c.decision <> '' AND c.decided_date <= c.acceptance_due"),
+        n("c.repeat_of IS NOT NULL"),
+        n(scored),
+        format!("CAST(SUM(CASE WHEN {scored} THEN c.score ELSE 0 END) AS BIGINT)"),
+        n(&format!("{scored} AND c.score >= 4")),
+        n("c.extension_days > 0"),
+        n("c.supervision_due IS NOT NULL"),
+        n("c.reopened > 0"),
+        n("c.transferred > 0"),
+        n(&overdue),
+        n(&soon),
+    ]
+    .join(", ");
+    let period =
+        "unit_code >= $3 AND unit_code < $4 AND received_date >= $5 AND received_date <= $6";
+    let sql = format!(
+        "SELECT c.type_code, c.channel, c.unit_code, substr(c.received_date, 1, 7), COUNT(*), {counts} \
+         FROM (SELECT {COUNTED} FROM cases WHERE since_date <= $1 AND {period} \
+               UNION ALL SELECT {COUNTED} FROM case_history WHERE from_date <= $1 AND to_date > $1 AND {period}) c \
+         GROUP BY c.type_code, c.channel, c.unit_code, substr(c.received_date, 1, 7)"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(as_of.to_string())
+        .bind(store::plus_days(as_of, model::SOON_DAYS))
+        .bind(scope.lo())
+        .bind(scope.hi())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let g = |i: usize| r.get::<Option<i64>, _>(i).unwrap_or(0);
+            let received = g(4);
+            let accepted = g(5);
+            let declined = g(6);
+            (
+                Cell {
+                    type_code: r.get(0),
+                    channel: r.get(1),
+                    unit_code: r.get(2),
+                    month: r.get(3),
+                },
+                Counts {
+                    received,
+                    accepted,
+                    declined,
+                    pending_decision: received - accepted - declined,
+                    closed: g(7),
+                    closed_on_time: g(8),
+                    decided_on_time: g(9),
+                    repeats: g(10),
+                    followed_up: g(11),
+                    score_sum: g(12),
+                    satisfied: g(13),
+                    extended: g(14),
+                    supervised: g(15),
+                    reopened: g(16),
+                    transferred: g(17),
+                    overdue: g(18),
+                    soon_due: g(19),
+                },
+            )
+        })
+        .collect())
+}
+
+async fn unit_names(
+    db: &Db,
+    codes: impl Iterator<Item = &String>,
+) -> AppResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for code in codes {
+        if out.contains_key(code) {
+            continue;
+        }
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?;
+        if let Some(n) = name {
+            out.insert(code.clone(), n);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn townships() {
+        assert_eq!(township_of("430523101203"), "430523101");
+        assert_eq!(township_of("430523101"), "430523101");
+        assert_eq!(township_of("430523101N001"), "430523101");
+        assert_eq!(township_of("430523"), "430523000000");
+        assert_eq!(township_of("430523N002"), "430523000000");
+    }
+}
