@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::access::Viewer;
+use crate::attachments::{self, Attachment};
 use crate::calls::{self, Call, CallInput, Logged};
 use crate::figures::{self, Report};
 use crate::model::RiskLevel;
@@ -32,6 +33,45 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(case_types))
         .routes(routes!(case_partners))
         .routes(routes!(case_figures))
+        .merge(OpenApiRouter::new().routes(routes!(attach_file)).layer(
+            axum::extract::DefaultBodyLimit::max(attachments::UPLOAD_LIMIT),
+        ))
+        .routes(routes!(attachment_file))
+}
+
+/// Attach a file to a case (multipart fields `file` and optional `note`; PDF, Word, Excel,
+/// pictures, recordings or video judged by their bytes, at most 20 MB). Stored encrypted.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases",
+    params(("id" = i64, Path, description = "case id")),
+    request_body(content = String, content_type = "multipart/form-data", description = "fields file and note"),
+    responses((status = 201, body = Attachment), (status = 403, description = "restricted case"),
+        (status = 422, description = "no file, too large or a type not accepted")))]
+pub async fn attach_file(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::HandleCases>,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> AppResult<(StatusCode, Json<Attachment>)> {
+    let up = attachments::receive(form)
+        .await
+        .map_err(|e| kernel::error::AppError::Invalid(vec![e]))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(attachments::attach(&state, &ctx, id, up).await?),
+    ))
+}
+
+/// Download an attachment (to those who may read the case; every download is audited)
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{aid}", tag = "cases",
+    params(("id" = i64, Path, description = "case id"), ("aid" = i64, Path, description = "attachment id")),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+        (status = 403, description = "restricted case"), (status = 404, description = "not in scope")))]
+pub async fn attachment_file(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Path((id, aid)): Path<(i64, i64)>,
+) -> AppResult<axum::response::Response> {
+    attachments::download(&state, &ctx, id, aid).await
 }
 
 /// Cases of the caller's subtree; restricted ones she may not read show only that they exist

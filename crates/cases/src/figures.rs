@@ -15,7 +15,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::model::{self, Channel};
-use crate::store::{self, COUNTED};
+use crate::store;
 
 /// The counts of a group of cases.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -213,7 +213,7 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
                 .into(),
         })
         .collect();
-    let names = unit_names(db, by_township.keys().chain(by_unit.keys())).await?;
+    let names = unit_names(db, &scope).await?;
     let named = |m: BTreeMap<String, Counts>| -> Vec<Group> {
         m.into_iter()
             .map(|(k, c)| Group {
@@ -252,10 +252,10 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Cell {
-    type_code: String,
-    channel: String,
     unit_code: String,
     month: String,
+    type_code: String,
+    channel: String,
 }
 
 async fn cells(
@@ -264,102 +264,102 @@ async fn cells(
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
-) -> AppResult<Vec<(Cell, Counts)>> {
-    let closed = "c.state IN ('closed', 'followed_up', 'archived')";
-    let scored = "c.state IN ('followed_up', 'archived')";
-    let (overdue, soon) = store::flag_sql("$1", "$2");
-    let n = |cond: &str| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
-    let counts = [
-        n("c.decision = 'accepted'"),
-        n("c.decision = 'declined'"),
-        n(&format!("c.decision = 'accepted' AND {closed}")),
-        n(&format!("{closed} AND c.closed_date <= c.resolution_due")),
-        n("c.decision <> '' AND c.decided_date <= c.acceptance_due"),
-        n("c.repeat_of IS NOT NULL"),
-        n(scored),
-        format!("CAST(SUM(CASE WHEN {scored} THEN c.score ELSE 0 END) AS BIGINT)"),
-        n(&format!("{scored} AND c.score >= 4")),
-        n("c.extension_days > 0"),
-        n("c.supervision_due IS NOT NULL"),
-        n("c.reopened > 0"),
-        n("c.transferred > 0"),
-        n(&overdue),
-        n(&soon),
-    ]
-    .join(", ");
+) -> AppResult<BTreeMap<Cell, Counts>> {
+    let d = as_of.to_string();
+    let d3 = store::plus_days(as_of, model::SOON_DAYS);
     let period =
-        "unit_code >= $3 AND unit_code < $4 AND received_date >= $5 AND received_date <= $6";
-    let sql = format!(
-        "SELECT c.type_code, c.channel, c.unit_code, substr(c.received_date, 1, 7), COUNT(*), {counts} \
-         FROM (SELECT {COUNTED} FROM cases WHERE since_date <= $1 AND {period} \
-               UNION ALL SELECT {COUNTED} FROM case_history WHERE from_date <= $1 AND to_date > $1 AND {period}) c \
-         GROUP BY c.type_code, c.channel, c.unit_code, substr(c.received_date, 1, 7)"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(as_of.to_string())
-        .bind(store::plus_days(as_of, model::SOON_DAYS))
+        "unit_code >= $2 AND unit_code < $3 AND received_date >= $4 AND received_date <= $5";
+    // The rows as they stood at the date: the case itself when nothing happened to it since,
+    // else the history row covering the date.
+    let sources = [
+        format!("FROM cases c WHERE since_date <= $1 AND {period}"),
+        format!("FROM case_history c WHERE from_date <= $1 AND to_date > $1 AND {period}"),
+    ];
+    let group = "GROUP BY c.unit_code, c.received_month, c.type_code, c.channel";
+    let mut out: BTreeMap<Cell, Counts> = BTreeMap::new();
+    for from_where in &sources {
+        // Everything but the deadlines: the bits of `counted`, summed per cell.
+        let rows = sqlx::query(&format!(
+            "SELECT c.unit_code, c.received_month, c.type_code, c.channel, c.counted, COUNT(*), \
+             CAST(COALESCE(SUM(c.score), 0) AS BIGINT) {from_where} {group}, c.counted"
+        ))
+        .bind(&d)
         .bind(scope.lo())
         .bind(scope.hi())
         .bind(from.to_string())
         .bind(to.to_string())
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let g = |i: usize| r.get::<Option<i64>, _>(i).unwrap_or(0);
-            let received = g(4);
-            let accepted = g(5);
-            let declined = g(6);
-            (
-                Cell {
-                    type_code: r.get(0),
-                    channel: r.get(1),
-                    unit_code: r.get(2),
-                    month: r.get(3),
-                },
-                Counts {
-                    received,
-                    accepted,
-                    declined,
-                    pending_decision: received - accepted - declined,
-                    closed: g(7),
-                    closed_on_time: g(8),
-                    decided_on_time: g(9),
-                    repeats: g(10),
-                    followed_up: g(11),
-                    score_sum: g(12),
-                    satisfied: g(13),
-                    extended: g(14),
-                    supervised: g(15),
-                    reopened: g(16),
-                    transferred: g(17),
-                    overdue: g(18),
-                    soon_due: g(19),
-                },
-            )
-        })
-        .collect())
-}
-
-async fn unit_names(
-    db: &Db,
-    codes: impl Iterator<Item = &String>,
-) -> AppResult<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for code in codes {
-        if out.contains_key(code) {
-            continue;
+        for r in &rows {
+            let bits: i64 = r.get(4);
+            let n: i64 = r.get(5);
+            let c = out.entry(cell(r)).or_default();
+            let add = |bit: i64, v: &mut i64| {
+                if bits & bit != 0 {
+                    *v += n;
+                }
+            };
+            c.received += n;
+            add(1, &mut c.accepted);
+            add(2, &mut c.declined);
+            add(4, &mut c.closed);
+            add(8, &mut c.closed_on_time);
+            add(16, &mut c.decided_on_time);
+            add(32, &mut c.repeats);
+            add(64, &mut c.followed_up);
+            add(128, &mut c.satisfied);
+            add(256, &mut c.extended);
+            add(512, &mut c.supervised);
+            add(1024, &mut c.reopened);
+            add(2048, &mut c.transferred);
+            c.score_sum += r.get::<i64, _>(6);
         }
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
-            .bind(code)
-            .fetch_optional(db.pool())
-            .await?;
-        if let Some(n) = name {
-            out.insert(code.clone(), n);
+        // The deadlines, of open cases only.
+        let (overdue, soon) = store::flag_sql("$1", "$6");
+        let rows = sqlx::query(&format!(
+            "SELECT c.unit_code, c.received_month, c.type_code, c.channel, \
+             CAST(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN {soon} THEN 1 ELSE 0 END) AS BIGINT) \
+             {from_where} AND c.state IN ('received', 'accepted', 'assigned', 'in_progress') \
+             GROUP BY c.state, c.unit_code, c.received_month, c.type_code, c.channel"
+        ))
+        .bind(&d)
+        .bind(scope.lo())
+        .bind(scope.hi())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(&d3)
+        .fetch_all(db.pool())
+        .await?;
+        for r in &rows {
+            let c = out.entry(cell(r)).or_default();
+            c.overdue += r.get::<Option<i64>, _>(4).unwrap_or(0);
+            c.soon_due += r.get::<Option<i64>, _>(5).unwrap_or(0);
         }
     }
+    for c in out.values_mut() {
+        c.pending_decision = c.received - c.accepted - c.declined;
+    }
     Ok(out)
+}
+
+fn cell(r: &sqlx::any::AnyRow) -> Cell {
+    Cell {
+        unit_code: r.get(0),
+        month: r.get(1),
+        type_code: r.get(2),
+        channel: r.get(3),
+    }
+}
+
+/// Names of the units of the scope (one read: a county holds some hundreds).
+async fn unit_names(db: &Db, scope: &Scope) -> AppResult<BTreeMap<String, String>> {
+    let rows = sqlx::query("SELECT code, name FROM org_units WHERE code >= $1 AND code < $2")
+        .bind(scope.lo())
+        .bind(scope.hi())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 #[cfg(test)]

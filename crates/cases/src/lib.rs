@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod attachments;
 pub mod calls;
 pub mod demo;
 pub mod figures;
@@ -51,6 +52,8 @@ pub const ACTIONS: &[&str] = &[
     "case.grant",
     "case.risk",
     "case.alert_ack",
+    "case.attach",
+    "case.attachment_view",
     "case.type_create",
     "case.partner_create",
     "call.create",

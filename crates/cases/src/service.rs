@@ -416,7 +416,7 @@ pub const ACTIONS: [&str; 13] = [
 ];
 
 /// A case the account may read, or the refusal.
-async fn readable_case(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<Case> {
+pub(crate) async fn readable_case(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<Case> {
     let c = store::get(state.db(), &state.cipher, &ctx.scope, id, en(ctx)).await?;
     if !store::readable(state.db(), &Viewer::of(ctx), id).await? {
         return Err(AppError::Forbidden);
@@ -757,6 +757,7 @@ pub struct CaseView {
     pub events: Vec<store::Event>,
     pub referrals: Vec<store::Referral>,
     pub grants: Vec<store::Grant>,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 /// One case as the reader may see it; a view of its details is audited.
@@ -778,6 +779,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseView> {
         events: Vec::new(),
         referrals: Vec::new(),
         grants: Vec::new(),
+        attachments: Vec::new(),
     };
     if !readable {
         return Ok(v);
@@ -799,6 +801,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseView> {
     v.events = store::events(db, &state.cipher, id).await?;
     v.referrals = store::referrals(db, id).await?;
     v.grants = store::grants(db, id).await?;
+    v.attachments = crate::attachments::list(state, id).await?;
     v.case = Some(c);
     Ok(v)
 }

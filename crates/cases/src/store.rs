@@ -422,11 +422,11 @@ pub struct NewCase<'a> {
 pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     let now = now_ms();
     let received = c.received.format("%Y-%m-%d").to_string();
-    Ok(sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO cases (county_code, unit_code, first_unit_code, type_code, channel, received_date, \
-         state, acceptance_due, since_date, summary, request, restricted, complainant_hash, repeat_of, \
-         call_id, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $2, $3, $4, $5, 'received', $6, $5, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+         received_month, state, acceptance_due, since_date, summary, request, restricted, \
+         complainant_hash, repeat_of, call_id, created_by, created_at, updated_at, counted) \
+         VALUES ($1, $2, $2, $3, $4, $5, $15, 'received', $6, $5, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16) \
          RETURNING id",
     )
     .bind(kernel::org::model::county_of(c.unit_code))
@@ -443,14 +443,65 @@ pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     .bind(c.call_id)
     .bind(c.created_by)
     .bind(now)
+    .bind(received.get(..7).unwrap_or(""))
+    // A new case is undecided: of the counted bits only the repeat can be set.
+    .bind(if c.repeat_of.is_some() { REPEAT_BIT } else { 0 })
     .fetch_one(&mut ***tx)
-    .await?)
+    .await?;
+    Ok(id)
 }
 
 /// The figures' columns, in `cases` and `case_history` alike.
-pub const COUNTED: &str = "unit_code, type_code, channel, received_date, state, decision, \
-    decided_date, acceptance_due, accepted_date, resolution_due, supervision_due, closed_date, \
-    score, extension_days, reopened, transferred, repeat_of";
+pub const COUNTED: &str = "unit_code, type_code, channel, received_date, received_month, state, \
+    decision, decided_date, acceptance_due, accepted_date, resolution_due, supervision_due, \
+    closed_date, score, extension_days, reopened, transferred, repeat_of, counted";
+
+/// What the figures count of a case that does not depend on the date asked, one bit each,
+/// from the row's own columns (CASE-RULES.md). Kept in `counted` so that the figures sum
+/// bits instead of evaluating every rule on every row.
+pub const COUNTED_BITS: [(i64, &str); 12] = [
+    (1, "decision = 'accepted'"),
+    (2, "decision = 'declined'"),
+    (
+        4,
+        "decision = 'accepted' AND state IN ('closed', 'followed_up', 'archived')",
+    ),
+    (
+        8,
+        "state IN ('closed', 'followed_up', 'archived') AND closed_date <= resolution_due",
+    ),
+    (16, "decision <> '' AND decided_date <= acceptance_due"),
+    (REPEAT_BIT, "repeat_of IS NOT NULL"),
+    (64, "state IN ('followed_up', 'archived')"),
+    (128, "state IN ('followed_up', 'archived') AND score >= 4"),
+    (256, "extension_days > 0"),
+    (512, "supervision_due IS NOT NULL"),
+    (1024, "reopened > 0"),
+    (2048, "transferred > 0"),
+];
+
+const REPEAT_BIT: i64 = 32;
+
+/// The SQL expression of `counted` over a row's columns.
+pub fn counted_sql() -> String {
+    COUNTED_BITS
+        .iter()
+        .map(|(bit, cond)| format!("(CASE WHEN {cond} THEN {bit} ELSE 0 END)"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Writes `counted` of one case from its columns.
+pub async fn refresh_counted(tx: &mut WriteTx, id: i64) -> AppResult<()> {
+    sqlx::query(&format!(
+        "UPDATE cases SET counted = {} WHERE id = $1",
+        counted_sql()
+    ))
+    .bind(id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
 
 /// Saves a move made from `version`: the counted columns as they were go to the history
 /// when the move is dated after the case's latest event. `false` when someone else saved
@@ -506,7 +557,11 @@ pub async fn save(
     .bind(version)
     .execute(&mut ***tx)
     .await?;
-    Ok(n.rows_affected() == 1)
+    if n.rows_affected() != 1 {
+        return Ok(false);
+    }
+    refresh_counted(tx, id).await?;
+    Ok(true)
 }
 
 /// A party to a case.

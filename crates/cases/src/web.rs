@@ -2,7 +2,7 @@
 //! open to it, break-the-glass for restricted cases, the hotline call log, the figures.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::access::Viewer;
+use crate::attachments;
 use crate::calls::{self, Call, CallInput};
 use crate::figures::{self, Report};
 use crate::model::{self, Channel, RISK_ITEMS};
@@ -40,6 +41,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/glass", post(glass_submit))
         .route("/cases/{id}/grants", post(grant_submit))
         .route("/cases/{id}/risk", post(risk_submit))
+        .route(
+            "/cases/{id}/attachments",
+            post(attach_submit).layer(DefaultBodyLimit::max(attachments::UPLOAD_LIMIT)),
+        )
+        .route("/cases/{id}/attachments/{aid}", get(attachment_file))
 }
 
 #[derive(Template)]
@@ -428,6 +434,29 @@ async fn risk_submit(
     after(&state, &ctx, id, "risk", r).await
 }
 
+/// 上传附件 (multipart: file, note)
+async fn attach_submit(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::HandleCases>,
+    Path(id): Path<i64>,
+    form: Multipart,
+) -> AppResult<Response> {
+    let r = match attachments::receive(form).await {
+        Ok(up) => attachments::attach(&state, &ctx, id, up).await,
+        Err(e) => Err(AppError::Invalid(vec![e])),
+    };
+    after(&state, &ctx, id, "attach", r).await
+}
+
+/// 下载附件
+async fn attachment_file(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Path((id, aid)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    attachments::download(&state, &ctx, id, aid).await
+}
+
 #[derive(Template)]
 #[template(path = "cases/calls.html")]
 struct CallsPage {
@@ -626,6 +655,18 @@ impl CallsPage {
 }
 
 impl ShowPage {
+    fn err(&self, field: &str) -> &'static str {
+        error_of(&self.errors, self.c.tr, field)
+    }
+
+    fn size(&self, bytes: &i64) -> String {
+        if *bytes >= 1024 * 1024 {
+            format!("{:.1} MB", *bytes as f64 / 1048576.0)
+        } else {
+            format!("{} KB", (*bytes + 1023) / 1024)
+        }
+    }
+
     fn risk_key(&self, level: &str) -> &'static str {
         model::RiskLevel::parse(level)
             .map(|l| l.label_key())
@@ -676,6 +717,7 @@ impl ShowPage {
                 tr.s("case.days")
             ),
             "supervise" => format!("{} {}", tr.s("case.supervision_due"), s("due")),
+            "attach" => s("file_name"),
             "follow_up" => format!(
                 "{} {}",
                 tr.s("case.score"),
@@ -740,6 +782,7 @@ pub fn event_key(kind: &str) -> &'static str {
         "reopen" => "event.reopen",
         "archive" => "event.archive",
         "risk" => "event.risk",
+        "attach" => "event.attach",
         _ => "event.other",
     }
 }

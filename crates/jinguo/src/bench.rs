@@ -14,13 +14,16 @@ use crate::cli::{open, Global};
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// What to measure: `foundation` (org import, home page) or `registry` (person import
-    /// and search)
+    /// What to measure: `foundation` (org import, home page), `registry` (person import
+    /// and search) or `cases` (case intake, open-case list, figures)
     #[arg(default_value = "foundation")]
     pub what: String,
     /// Rows of the person sheet for `registry`
     #[arg(long, default_value_t = 100_000)]
     pub rows: u32,
+    /// Cases in the table for `cases` (the first are registered through the API)
+    #[arg(long, default_value_t = 200_000)]
+    pub cases: u32,
     /// Concurrent clients for the home page load
     #[arg(long, default_value_t = 50)]
     pub clients: usize,
@@ -37,12 +40,18 @@ pub async fn run(g: &Global, args: BenchArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&tmp)?;
     let result = match args.what.as_str() {
         "registry" => crate::bench_registry::run(g, args.rows, &tmp).await,
+        "cases" => crate::bench_cases::run(g, args.cases, args.clients, &tmp).await,
         "foundation" => run_in(g, &args, &tmp).await,
         other => Err(anyhow::anyhow!(
-            "未知的基准测试 {other}：应为 foundation 或 registry"
+            "未知的基准测试 {other}：应为 foundation、registry 或 cases"
         )),
     };
-    let _ = std::fs::remove_dir_all(&tmp);
+    // JINGUO_BENCH_KEEP=1 leaves the database for a look at its query plans.
+    if std::env::var_os("JINGUO_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    } else {
+        println!("kept {}", tmp.display());
+    }
     result
 }
 

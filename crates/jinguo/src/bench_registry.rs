@@ -28,7 +28,7 @@ const RARE: &[&str] = &[
     "艺", "彤", "妍", "姝", "婷", "嫣", "媛", "妮", "姣", "娇", "翠", "艳",
 ];
 
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+pub(crate) fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
         .copied()

@@ -91,15 +91,19 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this behind HTTPS)
     #[arg(long, env = "JINGUO_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
-    /// Largest request body accepted, in bytes
+    /// Largest request body accepted, in bytes (uploads have their own limits)
     #[arg(long, env = "JINGUO_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Directory of uploaded files (case attachments, encrypted); default: files in the data directory
+    #[arg(long, env = "JINGUO_FILES_DIR")]
+    pub files_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
     pub fn settings(&self, data_dir: PathBuf) -> Settings {
         Settings {
             data_dir,
+            files_dir: self.files_dir.clone(),
             session_idle_minutes: self.session_idle_minutes.max(1),
             session_max_hours: self.session_max_hours.max(1),
             lockout_threshold: self.lockout_threshold.max(1),

@@ -2,6 +2,7 @@
 //! migrates; imports the org tree; manages accounts; verifies the audit chain; benchmarks.
 
 mod bench;
+mod bench_cases;
 mod bench_registry;
 mod cli;
 mod demo;

@@ -75,15 +75,7 @@ impl Cipher {
 
     /// `nonce || ciphertext`, base64.
     pub fn encrypt(&self, plain: &str) -> String {
-        let mut nonce = [0u8; 12];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let ct = self
-            .aead
-            .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
-            .unwrap_or_default();
-        let mut out = nonce.to_vec();
-        out.extend(ct);
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(self.seal(plain.as_bytes()))
     }
 
     /// The plain text, or `None` if the value was not made with this key.
@@ -91,12 +83,30 @@ impl Cipher {
         let raw = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(stored)
             .ok()?;
-        if raw.len() < 12 {
+        String::from_utf8(self.open(&raw)?).ok()
+    }
+
+    /// Bytes (a file) encrypted: `nonce || ciphertext`.
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let ct = self
+            .aead
+            .encrypt(Nonce::from_slice(&nonce), plain)
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(ct);
+        out
+    }
+
+    /// The bytes [`Cipher::seal`] was given, or `None` if `sealed` was not made with this
+    /// key or was altered.
+    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 12 {
             return None;
         }
-        let (nonce, ct) = raw.split_at(12);
-        let plain = self.aead.decrypt(Nonce::from_slice(nonce), ct).ok()?;
-        String::from_utf8(plain).ok()
+        let (nonce, ct) = sealed.split_at(12);
+        self.aead.decrypt(Nonce::from_slice(nonce), ct).ok()
     }
 
     /// The blind index of a value: equal values give equal hashes, nothing else is learnt.

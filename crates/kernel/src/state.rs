@@ -12,6 +12,9 @@ use crate::web::metrics::Metrics;
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// Where uploaded files (case attachments) are kept; `files` in the data directory
+    /// when not given.
+    pub files_dir: Option<PathBuf>,
     /// A session ends after this many minutes without a request.
     pub session_idle_minutes: i64,
     /// A session ends this many hours after login, active or not.
@@ -26,10 +29,20 @@ pub struct Settings {
     pub max_body_bytes: usize,
 }
 
+impl Settings {
+    /// The directory of uploaded files.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             data_dir: PathBuf::from("./jinguo-data"),
+            files_dir: None,
             session_idle_minutes: 120,
             session_max_hours: 12,
             lockout_threshold: 5,

@@ -11,11 +11,19 @@ use crate::store::{self, PersonRow};
 
 /// Checks the input and that the residence is a village or community in the scope.
 async fn checked(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<ValidPerson> {
+    checked_on(state.db().pool(), ctx, input).await
+}
+
+/// [`checked`] on a given connection (inside a write transaction).
+async fn checked_on<'e, E>(ex: E, ctx: &Ctx, input: &PersonInput) -> AppResult<ValidPerson>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let unit = input.unit_code.trim();
     let unit_error = if unit.is_empty() {
         None
     } else {
-        match kernel::org::store::get(state.db(), &ctx.scope, unit).await {
+        match kernel::org::store::get_on(ex, &ctx.scope, unit).await {
             Ok(u) if u.is_territorial() && u.level == 5 => None,
             Ok(_) => Some(FieldError::new("unit_code", "person.unit_not_village")),
             Err(_) => Some(FieldError::new("unit_code", "account.unit_invalid")),
@@ -220,7 +228,7 @@ pub async fn link(
             return Ok(row(r));
         }
     }
-    let v = checked(state, ctx, input).await?;
+    let v = checked_on(&mut ***tx, ctx, input).await?;
     let id = store::insert(tx, &state.cipher, &v, Some(ctx.p.user_id)).await?;
     audit::append(
         tx,

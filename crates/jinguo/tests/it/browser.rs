@@ -152,6 +152,19 @@ async fn wait_text(c: &Client, css: &str, expected: &str) {
     panic!("{css} never read {expected}: last {last:?}");
 }
 
+/// Waits until the element at `css` holds `part` (lookups a navigation invalidates are retried).
+async fn wait_contains(c: &Client, css: &str, part: &str) {
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if el.text().await.is_ok_and(|t| t.contains(part)) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never held {part}");
+}
+
 /// Waits until the browser shows `path` (navigation after a click is asynchronous).
 async fn wait_path(c: &Client, path: &str) {
     for _ in 0..100 {
@@ -436,3 +449,122 @@ on_both!(registry_import_search_and_reveal_in_browser, |app| {
     );
     c.close().await.unwrap();
 });
+
+on_both!(
+    hotline_call_to_follow_up_and_restricted_case_in_browser,
+    |app| {
+        let tr = kernel::i18n::Tr::default();
+        let hot = app.user("hot", TOWN_A, "rights_officer").await;
+        app.user("other", TOWN_A, "rights_officer").await;
+        let base = serve(&app).await;
+        let profile = tempfile::tempdir().unwrap();
+        let (_driver, c) = browser(profile.path()).await;
+
+        // The hotline officer logs a call that needs follow-up and opens its case at once.
+        login(&c, &base, "hot", PASSWORD).await;
+        wait_path(&c, "/").await;
+        c.goto(&format!("{base}/cases/calls")).await.unwrap();
+        fill(&c, "#caller_name", "刘春花").await;
+        c.find(Locator::Css("#call-type"))
+            .await
+            .unwrap()
+            .select_by_value("abandonment")
+            .await
+            .unwrap();
+        fill(&c, "#call-summary", "丈夫离家不归，不给孩子抚养费").await;
+        click(&c, "#open_case").await;
+        click(&c, "#log-call").await;
+        wait_text(&c, "#case-state", tr.s("case_state.received")).await;
+        assert!(text(&c, "#case-summary").await.contains("抚养费"));
+
+        // Accept, assign, visit, close with a result, follow up: each step on the timeline.
+        click(&c, "#do-accept").await;
+        wait_text(&c, "#case-state", tr.s("case_state.accepted")).await;
+        click(&c, "#do-assign").await;
+        wait_text(&c, "#case-state", tr.s("case_state.assigned")).await;
+        c.find(Locator::Css("#move-step select[name='step']"))
+            .await
+            .unwrap()
+            .select_by_value("visit")
+            .await
+            .unwrap();
+        fill(
+            &c,
+            "#move-step textarea[name='content']",
+            "上门走访，了解情况",
+        )
+        .await;
+        click(&c, "#do-step").await;
+        wait_text(&c, "#case-state", tr.s("case_state.in_progress")).await;
+        // Closing without a result is refused with the reason on the page.
+        click(&c, "#do-close").await;
+        wait_contains(&c, "#case-errors", tr.s("field.required")).await;
+        fill(
+            &c,
+            "#move-close textarea[name='content']",
+            "男方承诺按月支付抚养费",
+        )
+        .await;
+        click(&c, "#do-close").await;
+        wait_text(&c, "#case-state", tr.s("case_state.closed")).await;
+        c.find(Locator::Css("#move-follow_up select[name='score']"))
+            .await
+            .unwrap()
+            .select_by_value("5")
+            .await
+            .unwrap();
+        click(&c, "#do-follow_up").await;
+        wait_text(&c, "#case-state", tr.s("case_state.followed_up")).await;
+        assert_eq!(text(&c, "#case-score").await, "5");
+        let timeline = text(&c, "#timeline").await;
+        for step in [
+            "event.receive",
+            "event.accept",
+            "event.assign",
+            "event.visit",
+            "event.close",
+            "event.follow_up",
+        ] {
+            assert!(
+                timeline.contains(tr.s(step)),
+                "{step} missing from {timeline}"
+            );
+        }
+        let shot = c.screenshot().await.unwrap();
+        std::fs::write(std::env::temp_dir().join("jinguo-browser-case.png"), shot).ok();
+
+        // A domestic-violence case, registered by the officer.
+        let s = app.session_for(hot).await;
+        let r = app
+            .api(
+                &s,
+                axum::http::Method::POST,
+                "/api/v1/cases",
+                Some(serde_json::json!({
+            "channel": "station", "type": "domestic_violence", "summary": "遭丈夫殴打，头部受伤",
+            "parties": [{"role": "complainant", "name": "孙丽娟"}]})),
+            )
+            .await;
+        let id = r.json()["id"].as_i64().unwrap();
+        click(&c, "form[action='/logout'] button").await;
+        wait_path(&c, "/login").await;
+
+        // Another officer of the township sees that it exists, not what it holds.
+        login(&c, &base, "other", PASSWORD).await;
+        wait_path(&c, "/").await;
+        c.goto(&format!("{base}/cases")).await.unwrap();
+        let list = text(&c, "#cases").await;
+        assert!(list.contains(tr.s("case.content_restricted")) && !list.contains("孙丽娟"));
+        c.goto(&format!("{base}/cases/{id}")).await.unwrap();
+        assert!(text(&c, "#restricted-notice")
+            .await
+            .contains(tr.s("case.break_glass")));
+        assert!(!c.source().await.unwrap().contains("头部受伤"));
+        // She breaks the glass with a reason, and reads it.
+        fill(&c, "#glass-reason", "当事人来电求助，承办人休假").await;
+        click(&c, "#break-glass").await;
+        wait_text(&c, "#case-summary", "遭丈夫殴打，头部受伤").await;
+        c.close().await.unwrap();
+        assert_eq!(app.audit_count("case.glass").await, 1);
+    }
+);

@@ -20,16 +20,12 @@ fn ago(n: u64) -> String {
 }
 
 /// A valid resident ID of the county born on `birth` (sequence `seq`).
-fn resident_id(birth: &str, seq: u32) -> String {
-    let body = format!("430523{}{:03}", birth.replace('-', ""), seq);
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+fn resident_id(birth: &str, seq: u16) -> String {
+    let birth = NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
+    kernel::idcard::ResidentId::compose("430523", birth, seq)
+        .unwrap()
+        .as_str()
+        .to_string()
 }
 
 async fn intake(app: &TestApp, s: &Session, body: Value) -> i64 {
@@ -209,6 +205,21 @@ on_both!(hotline_call_to_follow_up_and_archive, |app| {
     .await;
     let c = ok_move(&app, &s, id, json!({"action": "archive"})).await;
     assert_eq!(c["state"], "archived");
+    // An archived case takes no more files.
+    let r = app
+        .post_multipart(
+            &s,
+            &format!("/api/v1/cases/{id}/attachments"),
+            &[],
+            "a.pdf",
+            PDF,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["error"]["fields"][0]["code"],
+        "attachment.archived"
+    );
     let r = mv(
         &app,
         &s,
@@ -922,10 +933,7 @@ on_both!(high_risk_alerts_the_unit_and_the_one_above, |app| {
         )
         .await;
     assert_eq!(r.json(), "low");
-    assert_eq!(
-        app.get(Some(&hot), "/cases").await.body.contains("alerts"),
-        false
-    );
+    assert!(!app.get(Some(&hot), "/cases").await.body.contains("alerts"));
     let r = app
         .api(
             &hot,
@@ -1235,3 +1243,183 @@ on_both!(figures_match_hand_computed_values, |app| {
     assert_eq!(rows[2][1], "5");
     assert_eq!(rows[2][6], "0.3333");
 });
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+/// The files kept for case attachments, with their bytes.
+fn stored_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let root = app.data_dir().join("files").join("cases");
+    for dir in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            out.push((
+                f.file_name().to_string_lossy().into_owned(),
+                std::fs::read(f.path()).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+on_both!(
+    attachments_are_checked_encrypted_and_served_only_to_readers,
+    |app| {
+        let hot = app.as_user("hot", TOWN_A, "rights_officer").await;
+        let other = app.as_user("other", TOWN_A, "rights_officer").await;
+        let outsider = app.as_user("outsider", TOWN_B, "township_chair").await;
+        let id = intake(
+            &app,
+            &hot,
+            json!({"channel": "station", "type": "domestic_violence",
+        "summary": "遭丈夫殴打", "parties": [{"role": "complainant", "name": "孙丽娟"}]}),
+        )
+        .await;
+        // From the case page: the file is kept, listed and on the timeline.
+        let r = app
+            .post_multipart(
+                &hot,
+                &format!("/cases/{id}/attachments"),
+                &[("note", "派出所告诫书")],
+                "C:\\材料\\告诫书 1.pdf",
+                PDF,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let v = case_json(&app, &hot, id).await;
+        let a = &v["attachments"][0];
+        assert_eq!(a["file_name"], "告诫书 1.pdf");
+        assert_eq!(a["content_type"], "application/pdf");
+        assert_eq!(a["size"], PDF.len());
+        assert_eq!(a["note"], "派出所告诫书");
+        let aid = a["id"].as_i64().unwrap();
+        assert!(v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "attach"));
+        let page = app.get(Some(&hot), &format!("/cases/{id}")).await;
+        assert!(page
+            .body
+            .contains(&format!("/cases/{id}/attachments/{aid}")));
+        // At rest the file is encrypted: neither its bytes nor its name are on the disk.
+        let files = stored_files(&app);
+        assert_eq!(
+            files.len(),
+            1,
+            "{:?}",
+            files.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        assert!(files[0].0.ends_with(".bin"));
+        assert!(!files[0].1.windows(4).any(|w| w == b"%PDF"));
+        // The reader downloads it under its name; the download is audited.
+        let views = app.audit_count("case.attachment_view").await;
+        let url = format!("/cases/{id}/attachments/{aid}");
+        let r = app.get(Some(&hot), &url).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.raw, PDF);
+        assert_eq!(r.headers["content-type"], "application/pdf");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert!(r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%E5%91%8A%E8%AF%AB%E4%B9%A6%201.pdf"));
+        assert_eq!(app.audit_count("case.attachment_view").await, views + 1);
+        assert_eq!(app.audit_count("case.attach").await, 1);
+
+        // Bad files: refused at the field in Chinese, nothing kept.
+        let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0";
+        let r = app
+            .post_multipart(
+                &hot,
+                &format!("/cases/{id}/attachments"),
+                &[],
+                "证据.pdf",
+                exe,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains(key("attachment.type_invalid")),
+            "{}",
+            r.body
+        );
+        let api = format!("/api/v1/cases/{id}/attachments");
+        let r = app.post_multipart(&hot, &api, &[], "空.pdf", b"").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["fields"][0]["field"], "file");
+        assert_eq!(r.json()["error"]["fields"][0]["code"], "attachment.no_file");
+        let mut big = PDF.to_vec();
+        big.resize(cases::attachments::MAX_BYTES + 1, b' ');
+        let r = app.post_multipart(&hot, &api, &[], "大.pdf", &big).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+        assert_eq!(stored_files(&app).len(), 1);
+        assert_eq!(
+            case_json(&app, &hot, id).await["attachments"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Through the API: a picture, returned as it was given.
+        let r = app
+            .post_multipart(&hot, &api, &[("note", "伤情照片")], "伤情.png", PNG)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["content_type"], "image/png");
+        let png = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .api(&hot, Method::GET, &format!("{api}/{png}"), None)
+            .await;
+        assert_eq!((r.status, r.raw.as_slice()), (StatusCode::OK, PNG));
+
+        // A restricted case's files: not to another officer in scope, nothing at all out of
+        // scope; after breaking the glass, yes.
+        for path in [url.clone(), format!("{api}/{png}")] {
+            assert_eq!(
+                app.get(Some(&other), &path).await.status,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                app.get(Some(&outsider), &path).await.status,
+                StatusCode::NOT_FOUND
+            );
+        }
+        let v = case_json(&app, &other, id).await;
+        assert!(v["attachments"].as_array().unwrap().is_empty());
+        let r = app.post_multipart(&other, &api, &[], "a.pdf", PDF).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app.post_multipart(&outsider, &api, &[], "a.pdf", PDF).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(stored_files(&app).len(), 2);
+        let r = app
+            .post(
+                &other,
+                &format!("/cases/{id}/glass"),
+                &[("reason", "承办人休假，当事人来电求助")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app.get(Some(&other), &url).await;
+        assert_eq!((r.status, r.raw.as_slice()), (StatusCode::OK, PDF));
+        // A file altered on the disk is not served as if it were the one uploaded.
+        let (name, mut bytes) = stored_files(&app)
+            .into_iter()
+            // nonce and tag around the sealed bytes
+            .find(|f| f.1.len() == PDF.len() + 28)
+            .unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let path = app
+            .data_dir()
+            .join("files/cases")
+            .join(id.to_string())
+            .join(name);
+        std::fs::write(path, bytes).unwrap();
+        assert_eq!(
+            app.get(Some(&hot), &url).await.status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+);

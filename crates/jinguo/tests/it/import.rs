@@ -2,44 +2,18 @@
 //! error report opened back, re-import updating instead of duplicating, all or nothing,
 //! files that are not spreadsheets, and a job cut off midway and resumed.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use rust_xlsxwriter::Workbook;
 
 use crate::on_both;
 use crate::support::*;
 
-const BOUNDARY: &str = "----jinguo-test-boundary";
 /// Rows per transaction when a test cuts a job off after its first batch.
 const CUT_BATCH: usize = 5_000;
 
-fn multipart(file: &[u8], name: &str, mode: &str) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n{mode}\r\n")
-            .as_bytes(),
-    );
-    b.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-            .as_bytes(),
-    );
-    b.extend_from_slice(file);
-    b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    b
-}
-
 pub async fn upload(app: &TestApp, s: &Session, file: &[u8], name: &str, mode: &str) -> Resp {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/registry/import?_csrf={}", s.csrf))
-        .header(header::COOKIE, &s.cookie)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(Body::from(multipart(file, name, mode)))
-        .unwrap();
-    app.send(req).await
+    app.post_multipart(s, "/registry/import", &[("mode", mode)], name, file)
+        .await
 }
 
 pub async fn wait(app: &TestApp, s: &Session, id: i64) -> serde_json::Value {
@@ -178,18 +152,15 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
     assert_eq!(names.len(), 3);
     assert!(names.contains(&"李梅".to_string()));
     // Importing the same file again (through the API this time) updates; nobody twice.
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/imports")
-        .header(header::COOKIE, &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
+    let r = app
+        .post_multipart(
+            &s,
+            "/api/v1/imports",
+            &[("mode", "valid_rows")],
+            "花名册.xlsx",
+            &file,
         )
-        .body(Body::from(multipart(&file, "花名册.xlsx", "valid_rows")))
-        .unwrap();
-    let r = app.send(req).await;
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let id2 = r.json()["id"].as_i64().unwrap();
     let j = wait(&app, &s, id2).await;

@@ -187,9 +187,14 @@ on_both!(home_shows_unit_and_subtree_counts, |app| {
         .unwrap();
     assert!(r.body.contains(&format!("<b>{villages}</b>")), "{}", r.body);
     // Sections still to come say what they will hold.
-    let r = app.get(Some(&s), "/coming/cases").await;
+    let r = app.get(Some(&s), "/coming/aid").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("12338"));
+    assert!(r.body.contains("两癌"));
+    // Built capabilities are no longer "coming".
+    assert_eq!(
+        app.get(Some(&s), "/coming/cases").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.get(Some(&s), "/coming/nothing").await.status,
         StatusCode::NOT_FOUND

@@ -41,6 +41,19 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/merges/{id}/undo", &["post"]),
     ("/api/v1/imports", &["post"]),
     ("/api/v1/imports/{id}", &["get"]),
+    ("/api/v1/cases", &["get", "post"]),
+    ("/api/v1/cases/{id}", &["get"]),
+    ("/api/v1/cases/{id}/moves", &["post"]),
+    ("/api/v1/cases/{id}/glass", &["post"]),
+    ("/api/v1/cases/{id}/grants", &["post"]),
+    ("/api/v1/cases/{id}/risk", &["post"]),
+    ("/api/v1/cases/{id}/attachments", &["post"]),
+    ("/api/v1/cases/{id}/attachments/{aid}", &["get"]),
+    ("/api/v1/calls", &["get", "post"]),
+    ("/api/v1/calls/{id}/case", &["post"]),
+    ("/api/v1/case-types", &["get"]),
+    ("/api/v1/case-partners", &["get"]),
+    ("/api/v1/case-figures", &["get"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -91,6 +104,24 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/registry/duplicates/merge",
     "/registry/duplicates/dismiss",
     "/registry/merges/{id}/undo",
+    "/cases",
+    "/cases/new",
+    "/cases/calls",
+    "/cases/calls/{id}/case",
+    "/cases/alerts/{id}/ack",
+    "/cases/figures",
+    "/cases/figures.xlsx",
+    "/cases/{id}/sheet",
+    "/cases/{id}",
+    "/cases/{id}/moves",
+    "/cases/{id}/glass",
+    "/cases/{id}/grants",
+    "/cases/{id}/risk",
+    "/cases/{id}/attachments",
+    "/cases/{id}/attachments/{aid}",
+    "/cases/settings",
+    "/cases/settings/types",
+    "/cases/settings/partners",
 ];
 
 const PUBLIC_ROUTES: &[&str] = &[
@@ -104,7 +135,7 @@ const PUBLIC_ROUTES: &[&str] = &[
 #[test]
 fn route_tables_cover_every_route_in_the_source() {
     let mut found = Vec::new();
-    let mut stack: Vec<std::path::PathBuf> = ["kernel", "registry"]
+    let mut stack: Vec<std::path::PathBuf> = ["kernel", "registry", "cases"]
         .iter()
         .map(|c| std::path::PathBuf::from(format!("{}/../{c}/src", env!("CARGO_MANIFEST_DIR"))))
         .collect();
@@ -174,7 +205,13 @@ async fn fingerprint(app: &TestApp) -> (Vec<String>, Vec<String>, i64) {
          UNION ALL SELECT id || '|' || status || '|' || version FROM pairings \
          UNION ALL SELECT pairing_id || '|' || kind FROM pairing_visits \
          UNION ALL SELECT id || '|' || status FROM persons \
-         UNION ALL SELECT 'dismissed' || a_id || '|' || b_id FROM duplicate_dismissals ORDER BY 1",
+         UNION ALL SELECT 'dismissed' || a_id || '|' || b_id FROM duplicate_dismissals \
+         UNION ALL SELECT 'case' || id || '|' || unit_code || '|' || state || '|' || version || '|' || risk_level FROM cases \
+         UNION ALL SELECT 'event' || case_id || '|' || kind FROM case_events \
+         UNION ALL SELECT 'grant' || case_id || '|' || user_id FROM case_grants \
+         UNION ALL SELECT 'alert' || id || '|' || COALESCE(acked_at, 0) FROM case_alerts \
+         UNION ALL SELECT 'call' || id || '|' || COALESCE(case_id, 0) FROM hotline_calls \
+         UNION ALL SELECT 'file' || id || '|' || case_id FROM case_attachments ORDER BY 1",
     )
     .fetch_all(app.db.pool())
     .await
@@ -240,10 +277,85 @@ async fn seed_persons(app: &TestApp, units: &[String]) -> Vec<(i64, String, i64,
     out
 }
 
+/// A case at a unit of the tree, with a hotline call and (for the restricted ones) an alert.
+struct SeededCase {
+    id: i64,
+    unit: String,
+    call: i64,
+    alert: Option<i64>,
+    attachment: i64,
+}
+
+/// A case at every unit below the county (every other one restricted and assessed high
+/// risk, so that alerts go up), and a pending hotline call at each.
+async fn seed_cases(app: &TestApp, units: &[String]) -> Vec<SeededCase> {
+    let admin = app.as_user("caseseeder", "0", "sys_admin").await;
+    let mut out = Vec::new();
+    for (i, u) in units.iter().filter(|u| u.starts_with(COUNTY)).enumerate() {
+        let dv = i % 2 == 0;
+        let r = app
+            .api(&admin, Method::POST, "/api/v1/cases", Some(json!({
+                "channel": "visit", "type": if dv { "domestic_violence" } else { "marriage" },
+                "unit_code": u, "summary": "案情", "parties": [{"role": "complainant", "name": "郑秀梅"}]})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .post_multipart(
+                &admin,
+                &format!("/api/v1/cases/{id}/attachments"),
+                &[],
+                "a.pdf",
+                b"%PDF-1.4\n%%EOF\n",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let attachment = r.json()["id"].as_i64().unwrap();
+        let mut alert = None;
+        if dv {
+            let r = app
+                .api(
+                    &admin,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/risk"),
+                    Some(json!({"yes": ["risk.weapon"]})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            alert = sqlx::query_scalar(
+                "SELECT id FROM case_alerts WHERE case_id = $1 AND unit_code = $2",
+            )
+            .bind(id)
+            .bind(u)
+            .fetch_optional(app.db.pool())
+            .await
+            .unwrap();
+        }
+        let call: i64 = sqlx::query_scalar(
+            "INSERT INTO hotline_calls (county_code, unit_code, call_date, caller_name, type_code, summary, \
+             needs_follow_up, actor, created_at) VALUES ($1, $2, '2026-01-05', '郑秀梅', 'marriage', '', 1, 'seed', 0) RETURNING id",
+        )
+        .bind(COUNTY)
+        .bind(u)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        out.push(SeededCase {
+            id,
+            unit: u.clone(),
+            call,
+            alert,
+            attachment,
+        });
+    }
+    out
+}
+
 async fn run_case(
     app: &TestApp,
     units: &[String],
     persons: &[(i64, String, i64, i64, i64)],
+    cases: &[SeededCase],
     c: &Case,
     n: usize,
 ) -> Result<(), TestCaseError> {
@@ -584,6 +696,136 @@ async fn run_case(
                 );
             }
         }
+        // Cases of other subtrees: not read, not moved, not opened by glass or grant.
+        for k in cases {
+            let id = k.id;
+            if scope.contains(&k.unit) {
+                let r = app
+                    .api(s, Method::GET, &format!("/api/v1/cases/{id}"), None)
+                    .await;
+                prop_assert_eq!(r.status, StatusCode::OK, "{:?}@{} case {}", role, unit, id);
+                continue;
+            }
+            let mut probes = vec![
+                app.api(s, Method::GET, &format!("/cases/{id}"), None).await,
+                app.api(s, Method::GET, &format!("/cases/{id}/sheet"), None)
+                    .await,
+                app.api(s, Method::GET, &format!("/api/v1/cases/{id}"), None)
+                    .await,
+                app.post(s, &format!("/cases/{id}/moves"), &[("action", "accept")])
+                    .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/moves"),
+                    Some(json!({"action": "accept"})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/cases/{id}/glass"),
+                    &[("reason", "越权查看案件")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/glass"),
+                    Some(json!({"reason": "越权查看案件"})),
+                )
+                .await,
+                app.post(
+                    s,
+                    &format!("/cases/{id}/grants"),
+                    &[("username", "caseseeder"), ("reason", "x")],
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/grants"),
+                    Some(json!({"username": "caseseeder", "reason": "x"})),
+                )
+                .await,
+                app.post(s, &format!("/cases/{id}/risk"), &[("yes", "risk.weapon")])
+                    .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/risk"),
+                    Some(json!({"yes": ["risk.weapon"]})),
+                )
+                .await,
+                app.post(s, &format!("/cases/calls/{}/case", k.call), &[])
+                    .await,
+                app.api(
+                    s,
+                    Method::POST,
+                    &format!("/api/v1/calls/{}/case", k.call),
+                    None,
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::GET,
+                    &format!("/cases/figures?unit={}", k.unit),
+                    None,
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::GET,
+                    &format!("/api/v1/case-figures?unit={}", k.unit),
+                    None,
+                )
+                .await,
+                app.api(
+                    s,
+                    Method::GET,
+                    &format!("/api/v1/cases?unit={}", k.unit),
+                    None,
+                )
+                .await,
+                app.get(
+                    Some(s),
+                    &format!("/cases/{id}/attachments/{}", k.attachment),
+                )
+                .await,
+                app.get(
+                    Some(s),
+                    &format!("/api/v1/cases/{id}/attachments/{}", k.attachment),
+                )
+                .await,
+                app.post_multipart(
+                    s,
+                    &format!("/cases/{id}/attachments"),
+                    &[],
+                    "b.pdf",
+                    b"%PDF-1.4\n",
+                )
+                .await,
+                app.post_multipart(
+                    s,
+                    &format!("/api/v1/cases/{id}/attachments"),
+                    &[],
+                    "b.pdf",
+                    b"%PDF-1.4\n",
+                )
+                .await,
+            ];
+            if let Some(a) = k.alert {
+                probes.push(app.post(s, &format!("/cases/alerts/{a}/ack"), &[]).await);
+            }
+            for (i, r) in probes.into_iter().enumerate() {
+                prop_assert!(
+                    denied(r.status),
+                    "{role:?}@{unit} reached case {id}@{} (probe {i}): {} {}",
+                    k.unit,
+                    r.status,
+                    r.body
+                );
+            }
+        }
         // The Excel export holds only the subtree too.
         let r = app.get(Some(s), "/registry/persons/export.xlsx").await;
         prop_assert_eq!(r.status, StatusCode::OK);
@@ -595,7 +837,9 @@ async fn run_case(
             );
         }
         // Lists show only the subtree.
-        let checks: [(&str, &str); 8] = [
+        let checks: [(&str, &str); 10] = [
+            ("/api/v1/cases?status=all", "unit_code"),
+            ("/api/v1/calls", "unit_code"),
             ("/api/v1/categories/dibao/members?status=all", "unit_code"),
             ("/api/v1/pairings?status=all", "unit_code"),
             ("/api/v1/persons?q=%E7%A7%80%E5%85%B0", "unit_code"),
@@ -626,6 +870,8 @@ async fn run_case(
             "/audit",
             "/registry/persons",
             "/registry/categories/dibao",
+            "/cases?status=all",
+            "/cases/calls",
         ] {
             let r = app.get(Some(s), path).await;
             prop_assert!(r.status == StatusCode::OK || denied(r.status));
@@ -637,6 +883,16 @@ async fn run_case(
                 prop_assert!(
                     village.is_some_and(|v| scope.contains(v)),
                     "{path} links person {pid} for {role:?}@{unit}"
+                );
+            }
+            for part in r.body.split("href=\"/cases/").skip(1) {
+                let Ok(cid) = part.split('"').next().unwrap_or("").parse::<i64>() else {
+                    continue;
+                };
+                let at = cases.iter().find(|k| k.id == cid).map(|k| k.unit.as_str());
+                prop_assert!(
+                    at.is_some_and(|u| scope.contains(u)),
+                    "{path} links case {cid} for {role:?}@{unit}"
                 );
             }
             for part in r.body.split("href=\"/org/").skip(1) {
@@ -692,6 +948,7 @@ on_both!(no_route_reaches_outside_the_subtree, |app| {
         units.push(u.code);
     }
     let persons = seed_persons(&app, &units).await;
+    let cases = seed_cases(&app, &units).await;
     let handle = tokio::runtime::Handle::current();
     let mut runner = TestRunner::new(Config {
         cases: 10,
@@ -702,7 +959,7 @@ on_both!(no_route_reaches_outside_the_subtree, |app| {
     let result = tokio::task::block_in_place(|| {
         runner.run(&case(units.len()), |c| {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            handle.block_on(run_case(&app, &units, &persons, &c, n))
+            handle.block_on(run_case(&app, &units, &persons, &cases, &c, n))
         })
     });
     if let Err(e) = result {

@@ -221,6 +221,46 @@ impl TestApp {
         self.send(b.body(Body::from(body)).expect("request")).await
     }
 
+    /// A file upload (multipart form: the fields, then `file`) with the session's CSRF
+    /// token in the query string, as the upload forms send it.
+    pub async fn post_multipart(
+        &self,
+        s: &Session,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: &[u8],
+    ) -> Resp {
+        const BOUNDARY: &str = "----jinguo-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{path}{sep}_csrf={}", s.csrf))
+            .header(header::COOKIE, &s.cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
     /// A JSON API call with the session cookie and CSRF header.
     pub async fn api(
         &self,

@@ -25,6 +25,10 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// Where write transactions run: on SQLite a pool of one connection that only the
+    /// holder of `write_lock` uses, so a writer never queues for a connection behind the
+    /// readers while it holds the lock; on PostgreSQL the shared pool.
+    writer: AnyPool,
     backend: Backend,
     url: Arc<str>,
     /// SQLite has one writer; taking this lock before a write transaction avoids
@@ -74,24 +78,34 @@ impl Db {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(SQLITE_PRAGMAS).await?;
-                        conn.execute("PRAGMA cache_size=-32000;").await?;
-                    }
-                    Ok(())
+        let open = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute("PRAGMA cache_size=-32000;").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
+                .connect_with(options.clone())
+        };
+        let pool = open(max)
             .await
             .with_context(|| format!("无法连接数据库: {}", redact(url)))?;
+        let writer = match backend {
+            Backend::Sqlite => open(1)
+                .await
+                .with_context(|| format!("无法连接数据库: {}", redact(url)))?,
+            Backend::Postgres => pool.clone(),
+        };
         Ok(Db {
             pool,
+            writer,
             backend,
             url: url.into(),
             write_lock: Arc::new(Mutex::new(())),
@@ -120,7 +134,7 @@ impl Db {
         // IMMEDIATE takes SQLite's write lock at once, so another process (a CLI command
         // beside the server) makes us wait (busy_timeout) instead of failing mid-transaction.
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx {
@@ -157,6 +171,7 @@ impl Db {
             .connect_with(options)
             .await?;
         Ok(Db {
+            writer: pool.clone(),
             pool,
             backend: self.backend,
             url: self.url.clone(),
@@ -173,6 +188,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await
     }
 }

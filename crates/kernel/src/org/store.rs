@@ -36,6 +36,15 @@ fn unit(r: &sqlx::any::AnyRow) -> OrgUnit {
 
 /// One unit of the scope.
 pub async fn get(db: &Db, scope: &Scope, code: &str) -> AppResult<OrgUnit> {
+    get_on(db.pool(), scope, code).await
+}
+
+/// [`get`] on a given connection: inside a write transaction, so that the writer does
+/// not wait for a second connection while it holds the lock.
+pub async fn get_on<'e, E>(ex: E, scope: &Scope, code: &str) -> AppResult<OrgUnit>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     if !scope.contains(code) {
         return Err(AppError::NotFound);
     }
@@ -45,7 +54,7 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> AppResult<OrgUnit> {
     .bind(code)
     .bind(scope.lo())
     .bind(scope.hi())
-    .fetch_optional(db.pool())
+    .fetch_optional(ex)
     .await?;
     row.as_ref().map(unit).ok_or(AppError::NotFound)
 }
