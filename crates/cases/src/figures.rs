@@ -314,13 +314,14 @@ async fn cells(
             add(2048, &mut c.transferred);
             c.score_sum += r.get::<i64, _>(6);
         }
-        // The deadlines, of open cases only.
+        // The deadlines: of the running cases, those due by the third day from the date.
         let (overdue, soon) = store::flag_sql("$1", "$6");
         let rows = sqlx::query(&format!(
             "SELECT c.unit_code, c.received_month, c.type_code, c.channel, \
              CAST(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN {soon} THEN 1 ELSE 0 END) AS BIGINT) \
              {from_where} AND c.state IN ('received', 'accepted', 'assigned', 'in_progress') \
+             AND c.due_date <= $6 \
              GROUP BY c.state, c.unit_code, c.received_month, c.type_code, c.channel"
         ))
         .bind(&d)

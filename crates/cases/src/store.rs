@@ -240,22 +240,25 @@ fn some(v: &Option<String>) -> Option<&str> {
 /// SQL of the flags as of the date bound at `d` (and `d` + 3 days at `d3`), over a row of
 /// `cases` or `case_history` aliased `c`. The same rules as [`model::flags`].
 pub fn flag_sql(d: &str, d3: &str) -> (String, String) {
-    let running = "c.state IN ('received', 'accepted', 'assigned', 'in_progress')";
-    let acc = "c.state = 'received'";
-    let res = "c.state IN ('accepted', 'assigned', 'in_progress')";
-    // Missing due dates are guarded, not compared: NULL would spoil the NOT of `soon`.
-    let overdue = format!(
-        "(({acc} AND c.acceptance_due < {d}) \
-         OR ({res} AND c.resolution_due IS NOT NULL AND c.resolution_due < {d}) \
-         OR ({running} AND c.supervision_due IS NOT NULL AND c.supervision_due < {d}))"
-    );
-    let soon = format!(
-        "(NOT {overdue} AND (({acc} AND c.acceptance_due >= {d} AND c.acceptance_due <= {d3}) \
-         OR ({res} AND c.resolution_due >= {d} AND c.resolution_due <= {d3}) \
-         OR ({running} AND c.supervision_due >= {d} AND c.supervision_due <= {d3})))"
-    );
-    (overdue, soon)
+    // Overdue when any deadline that applies has passed, that is when the earliest has;
+    // soon when none has and one falls within the days, that is when the earliest does.
+    (
+        format!("c.due_date < {d}"),
+        format!("(c.due_date >= {d} AND c.due_date <= {d3})"),
+    )
 }
+
+/// `due_date` from a row's columns: the earliest of the deadlines that apply to its state
+/// (acceptance while received, resolution once accepted, supervision while it runs), NULL
+/// when it does not run. Written in CASE, as SQLite's MIN of a NULL is NULL.
+pub const DUE_SQL: &str = "CASE \
+    WHEN state = 'received' THEN CASE WHEN supervision_due IS NOT NULL \
+        AND supervision_due < acceptance_due THEN supervision_due ELSE acceptance_due END \
+    WHEN state IN ('accepted', 'assigned', 'in_progress') THEN CASE \
+        WHEN resolution_due IS NULL THEN supervision_due \
+        WHEN supervision_due IS NOT NULL AND supervision_due < resolution_due THEN supervision_due \
+        ELSE resolution_due END \
+    ELSE NULL END";
 
 pub fn plus_days(d: NaiveDate, n: u64) -> String {
     d.checked_add_days(chrono::Days::new(n))
@@ -327,9 +330,9 @@ pub async fn list(
         }
     }
     let order = match some(&f.sort) {
-        Some("due") => {
-            " ORDER BY COALESCE(c.supervision_due, c.resolution_due, c.acceptance_due), c.id"
-        }
+        // Only running cases have a due date: their lists sort on it as the index holds it.
+        Some("due") if status == "open" || f.due.is_some() => " ORDER BY c.due_date, c.id",
+        Some("due") => " ORDER BY CASE WHEN c.due_date IS NULL THEN 1 ELSE 0 END, c.due_date, c.id",
         _ => " ORDER BY c.received_date DESC, c.id DESC",
     };
     let readable = viewer.readable_sql(&mut bind);
@@ -338,8 +341,14 @@ pub async fn list(
          {readable}, t.name_zh, t.name_en, c.channel, \
          (SELECT MIN(p.name) FROM case_parties p WHERE p.case_id = c.id AND p.role = 'complainant'), \
          u.display_name, c.acceptance_due, c.decision, c.resolution_due, c.supervision_due \
-         {CASE_FROM} WHERE c.unit_code >= $1 AND c.unit_code < $2{cond}{order} LIMIT {limit} OFFSET {offset}"
+         FROM (SELECT c.id AS page_id FROM cases c WHERE c.unit_code >= $1 AND c.unit_code < $2{cond}\
+         {order} LIMIT {limit} OFFSET {offset}) page JOIN cases c ON c.id = page.page_id \
+         JOIN org_units o ON o.code = c.unit_code JOIN case_types t ON t.code = c.type_code \
+         LEFT JOIN users u ON u.id = c.handler_id{order}"
     );
+    // The page is chosen first, from the index alone; only its rows are then joined and
+    // have their complainant and access worked out (doing so before the sort did it for
+    // every open case of the county).
     let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(b);
@@ -425,8 +434,8 @@ pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO cases (county_code, unit_code, first_unit_code, type_code, channel, received_date, \
          received_month, state, acceptance_due, since_date, summary, request, restricted, \
-         complainant_hash, repeat_of, call_id, created_by, created_at, updated_at, counted) \
-         VALUES ($1, $2, $2, $3, $4, $5, $15, 'received', $6, $5, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16) \
+         complainant_hash, repeat_of, call_id, created_by, created_at, updated_at, counted, due_date) \
+         VALUES ($1, $2, $2, $3, $4, $5, $15, 'received', $6, $5, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16, $6) \
          RETURNING id",
     )
     .bind(kernel::org::model::county_of(c.unit_code))
@@ -454,7 +463,7 @@ pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
 /// The figures' columns, in `cases` and `case_history` alike.
 pub const COUNTED: &str = "unit_code, type_code, channel, received_date, received_month, state, \
     decision, decided_date, acceptance_due, accepted_date, resolution_due, supervision_due, \
-    closed_date, score, extension_days, reopened, transferred, repeat_of, counted";
+    closed_date, score, extension_days, reopened, transferred, repeat_of, counted, due_date";
 
 /// What the figures count of a case that does not depend on the date asked, one bit each,
 /// from the row's own columns (CASE-RULES.md). Kept in `counted` so that the figures sum
@@ -491,15 +500,17 @@ pub fn counted_sql() -> String {
         .join(" + ")
 }
 
-/// Writes `counted` of one case from its columns.
-pub async fn refresh_counted(tx: &mut WriteTx, id: i64) -> AppResult<()> {
-    sqlx::query(&format!(
-        "UPDATE cases SET counted = {} WHERE id = $1",
-        counted_sql()
-    ))
-    .bind(id)
-    .execute(&mut ***tx)
-    .await?;
+/// What the store derives from a row's columns on every write.
+pub fn derived_sql() -> String {
+    format!("counted = {}, due_date = {DUE_SQL}", counted_sql())
+}
+
+/// Writes `counted` and `due_date` of one case from its columns.
+pub async fn refresh_derived(tx: &mut WriteTx, id: i64) -> AppResult<()> {
+    sqlx::query(&format!("UPDATE cases SET {} WHERE id = $1", derived_sql()))
+        .bind(id)
+        .execute(&mut ***tx)
+        .await?;
     Ok(())
 }
 
@@ -560,7 +571,7 @@ pub async fn save(
     if n.rows_affected() != 1 {
         return Ok(false);
     }
-    refresh_counted(tx, id).await?;
+    refresh_derived(tx, id).await?;
     Ok(true)
 }
 

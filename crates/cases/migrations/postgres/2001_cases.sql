@@ -59,6 +59,9 @@ CREATE TABLE cases (
     reopened BIGINT NOT NULL DEFAULT 0,
     transferred BIGINT NOT NULL DEFAULT 0,
     repeat_of BIGINT REFERENCES cases (id),
+    -- The earliest deadline that applies to the case while it runs (NULL once it stops):
+    -- overdue is due_date < today, soon due within three days (cases::store::DUE_SQL).
+    due_date TEXT COLLATE "C",
     -- What the figures count of this row that does not depend on the date asked: bits
     -- written from the columns above by the store (see cases::store::COUNTED_BITS).
     counted BIGINT NOT NULL DEFAULT 0,
@@ -83,8 +86,10 @@ CREATE TABLE cases (
 CREATE INDEX cases_unit ON cases (unit_code, received_date);
 -- Open cases with what their deadlines need: the list's filters and the overdue counts.
 CREATE INDEX cases_open ON cases (state, unit_code, received_month, type_code, channel,
-    received_date, since_date, acceptance_due, resolution_due, supervision_due);
+    received_date, since_date, due_date);
 CREATE INDEX cases_repeat ON cases (complainant_hash, type_code);
+-- Overdue and soon-due cases, in the order they fall due.
+CREATE INDEX cases_due ON cases (due_date, unit_code);
 -- The figures: in GROUP BY order, covering, so that the sums stream without a sort.
 CREATE INDEX cases_figures ON cases (unit_code, received_month, type_code, channel, counted,
     received_date, since_date, score);
@@ -111,6 +116,7 @@ CREATE TABLE case_history (
     reopened BIGINT NOT NULL,
     transferred BIGINT NOT NULL,
     repeat_of BIGINT,
+    due_date TEXT COLLATE "C",
     counted BIGINT NOT NULL DEFAULT 0,
     from_date TEXT COLLATE "C" NOT NULL,
     to_date TEXT COLLATE "C" NOT NULL
