@@ -180,7 +180,7 @@ pub async fn attach(state: &AppState, ctx: &Ctx, id: i64, up: Upload) -> AppResu
     }
     let now = now_ms();
     let saved = async {
-        let mut tx = state.db().begin_write().await?;
+        let mut tx = kernel::audit::begin(state.db()).await?;
         let aid: i64 = sqlx::query_scalar(
             "INSERT INTO case_attachments (case_id, file_name, content_type, size, stored_name, \
              sha256, note, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -301,7 +301,7 @@ pub async fn download(state: &AppState, ctx: &Ctx, id: i64, aid: i64) -> AppResu
                 path.display()
             ))
         })?;
-    let mut tx = state.db().begin_write().await?;
+    let mut tx = kernel::audit::begin(state.db()).await?;
     audit::append(
         &mut tx,
         Entry::new(

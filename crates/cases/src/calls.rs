@@ -97,7 +97,7 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
         return Err(AppError::Invalid(errs));
     }
     let unit = ctx.p.unit_code.clone();
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotline_calls (county_code, unit_code, call_date, caller_name, phone_enc, phone_hash, \
          type_code, summary, needs_follow_up, actor_id, actor, created_at) \

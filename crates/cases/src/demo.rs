@@ -46,7 +46,7 @@ pub async fn seed(
     if units.is_empty() {
         return Ok(0);
     }
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     for (kind, name) in PARTNERS {
         store::insert_partner(&mut tx, county, kind, name).await?;
     }
@@ -76,7 +76,14 @@ pub async fn seed(
         )
         .await?;
         let name = format!("{}女士", ["王", "李", "张", "刘", "陈", "杨"][i % 6]);
-        store::insert_party(&mut tx, id, "complainant", None, &name, "", false).await?;
+        let complainant = store::NewParty {
+            role: "complainant",
+            person_id: None,
+            name: &name,
+            relation: "",
+            minor: false,
+        };
+        store::insert_parties(&mut tx, id, &[complainant]).await?;
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         store::add_event(
             &mut tx,

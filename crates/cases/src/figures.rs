@@ -1,8 +1,9 @@
 //! The case figures of CASE-RULES.md: the cases received in a period, counted as of a date,
-//! in total and by type, channel, township, unit and month. One pass of SQL sums every
-//! count per (type, channel, unit, month); the groupings are rolled up from those sums, so
-//! each adds up to the total. A past date reads the counted columns as they were then
-//! (`case_history`).
+//! in total and by type, channel, township, unit and month. The counts are gathered by
+//! place (unit, month) and by kind (type, channel), and every grouping is rolled up from
+//! those, so each adds up to the total. Today's figures over whole months for a county
+//! read the sums kept by triggers (migration 2002); any other question sums the case rows,
+//! a past date reading the counted columns as they were then (`case_history`).
 
 use std::collections::BTreeMap;
 
@@ -164,7 +165,12 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
         None => ctx.scope.unit().to_string(),
     };
     let scope = Scope::of_unit(&unit);
-    let cells = cells(db, &scope, from, to, as_of).await?;
+    let mut cells = Cells::default();
+    match months_kept(&unit, from, to, as_of, today) {
+        Some((first, last)) => tallied(db, &scope, &first, &last, &mut cells).await?,
+        None => summed(db, &scope, from, to, as_of, &mut cells).await?,
+    }
+    deadlines(db, &scope, from, to, as_of, &mut cells).await?;
     let en = crate::service::en(ctx);
     let mut total = Counts::default();
     let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
@@ -172,16 +178,18 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
     let mut by_township: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_unit: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
-    for (k, c) in &cells {
+    for ((unit_code, month), c) in &cells.place {
         total.add(c);
-        by_type.entry(k.type_code.clone()).or_default().add(c);
-        by_channel.entry(k.channel.clone()).or_default().add(c);
         by_township
-            .entry(township_of(&k.unit_code))
+            .entry(township_of(unit_code))
             .or_default()
             .add(c);
-        by_unit.entry(k.unit_code.clone()).or_default().add(c);
-        by_month.entry(k.month.clone()).or_default().add(c);
+        by_unit.entry(unit_code.clone()).or_default().add(c);
+        by_month.entry(month.clone()).or_default().add(c);
+    }
+    for ((type_code, channel), c) in &cells.kind {
+        by_type.entry(type_code.clone()).or_default().add(c);
+        by_channel.entry(channel.clone()).or_default().add(c);
     }
     // Every type and channel is listed, counted or not.
     let types = store::types(db, en).await?;
@@ -250,40 +258,173 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Cell {
-    unit_code: String,
-    month: String,
-    type_code: String,
-    channel: String,
+/// The counts by place (unit, month of receipt) and by kind (type, channel): the two
+/// sides every grouping of the report is rolled up from.
+#[derive(Default)]
+struct Cells {
+    place: BTreeMap<(String, String), Counts>,
+    kind: BTreeMap<(String, String), Counts>,
 }
 
-async fn cells(
+impl Cells {
+    fn add(&mut self, unit: &str, month: &str, type_code: &str, channel: &str, c: &Counts) {
+        let put = |m: &mut BTreeMap<(String, String), Counts>, a: &str, b: &str| match m
+            .get_mut(&(a.to_string(), b.to_string()))
+        {
+            Some(v) => v.add(c),
+            None => {
+                m.insert((a.into(), b.into()), *c);
+            }
+        };
+        put(&mut self.place, unit, month);
+        put(&mut self.kind, type_code, channel);
+    }
+}
+
+/// When the kept sums answer the question, the months they cover: figures of today, over
+/// whole months, for a county or a wider area (the kinds are kept by county).
+fn months_kept(
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    today: NaiveDate,
+) -> Option<(String, String)> {
+    let last_of_month = to
+        .checked_add_days(chrono::Days::new(1))
+        .is_some_and(|next| next.day() == 1);
+    let wide = unit.len() <= 6 && unit.bytes().all(|b| b.is_ascii_digit());
+    // Nothing is received after today, so a period running to today or later ends with
+    // its month.
+    (as_of == today && from.day() == 1 && (to >= today || last_of_month) && from <= to && wide)
+        .then(|| {
+            (
+                from.format("%Y-%m").to_string(),
+                to.min(today).format("%Y-%m").to_string(),
+            )
+        })
+}
+
+/// The bits of `counted` (store::COUNTED_BITS) as counts of `n` cases.
+fn of_bits(bits: i64, n: i64, score_sum: i64) -> Counts {
+    let has = |bit: i64| if bits & bit != 0 { n } else { 0 };
+    Counts {
+        received: n,
+        accepted: has(1),
+        declined: has(2),
+        closed: has(4),
+        closed_on_time: has(8),
+        decided_on_time: has(16),
+        repeats: has(32),
+        followed_up: has(64),
+        satisfied: has(128),
+        extended: has(256),
+        supervised: has(512),
+        reopened: has(1024),
+        transferred: has(2048),
+        score_sum,
+        ..Counts::default()
+    }
+}
+
+/// The kept sums of the months (see migration 2002).
+async fn tallied(
+    db: &Db,
+    scope: &Scope,
+    first: &str,
+    last: &str,
+    cells: &mut Cells,
+) -> AppResult<()> {
+    let sums = "n, accepted, declined, closed, closed_on_time, decided_on_time, repeats, \
+        followed_up, satisfied, extended, supervised, reopened, transferred, score_sum";
+    let counts = |r: &sqlx::any::AnyRow| {
+        let g = |i: usize| r.get::<i64, _>(i + 2);
+        Counts {
+            received: g(0),
+            accepted: g(1),
+            declined: g(2),
+            closed: g(3),
+            closed_on_time: g(4),
+            decided_on_time: g(5),
+            repeats: g(6),
+            followed_up: g(7),
+            satisfied: g(8),
+            extended: g(9),
+            supervised: g(10),
+            reopened: g(11),
+            transferred: g(12),
+            score_sum: g(13),
+            ..Counts::default()
+        }
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT unit_code, received_month, {sums} FROM case_tally_units \
+         WHERE unit_code >= $1 AND unit_code < $2 AND received_month >= $3 AND received_month <= $4 \
+         AND n <> 0"
+    ))
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .bind(first)
+    .bind(last)
+    .fetch_all(db.pool())
+    .await?;
+    for r in &rows {
+        cells
+            .place
+            .entry((r.get(0), r.get(1)))
+            .or_default()
+            .add(&counts(r));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT type_code, channel, {sums} FROM case_tally_kinds \
+         WHERE county_code >= $1 AND county_code < $2 AND received_month >= $3 \
+         AND received_month <= $4 AND n <> 0"
+    ))
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .bind(first)
+    .bind(last)
+    .fetch_all(db.pool())
+    .await?;
+    for r in &rows {
+        cells
+            .kind
+            .entry((r.get(0), r.get(1)))
+            .or_default()
+            .add(&counts(r));
+    }
+    Ok(())
+}
+
+/// The rows as they stood at the date: the case itself when nothing happened to it since,
+/// else the history row covering the date. `$1` the date, `$2`/`$3` the scope, `$4`/`$5`
+/// the period.
+fn sources() -> [String; 2] {
+    let period =
+        "unit_code >= $2 AND unit_code < $3 AND received_date >= $4 AND received_date <= $5";
+    [
+        format!("FROM cases c WHERE since_date <= $1 AND {period}"),
+        format!("FROM case_history c WHERE from_date <= $1 AND to_date > $1 AND {period}"),
+    ]
+}
+
+/// The sums over the case rows of the period as they stood at the date.
+async fn summed(
     db: &Db,
     scope: &Scope,
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
-) -> AppResult<BTreeMap<Cell, Counts>> {
-    let d = as_of.to_string();
-    let d3 = store::plus_days(as_of, model::SOON_DAYS);
-    let period =
-        "unit_code >= $2 AND unit_code < $3 AND received_date >= $4 AND received_date <= $5";
-    // The rows as they stood at the date: the case itself when nothing happened to it since,
-    // else the history row covering the date.
-    let sources = [
-        format!("FROM cases c WHERE since_date <= $1 AND {period}"),
-        format!("FROM case_history c WHERE from_date <= $1 AND to_date > $1 AND {period}"),
-    ];
-    let group = "GROUP BY c.unit_code, c.received_month, c.type_code, c.channel";
-    let mut out: BTreeMap<Cell, Counts> = BTreeMap::new();
-    for from_where in &sources {
-        // Everything but the deadlines: the bits of `counted`, summed per cell.
+    cells: &mut Cells,
+) -> AppResult<()> {
+    for from_where in &sources() {
+        // The bits of `counted`, summed per cell: a row per cell and combination of bits.
         let rows = sqlx::query(&format!(
             "SELECT c.unit_code, c.received_month, c.type_code, c.channel, c.counted, COUNT(*), \
-             CAST(COALESCE(SUM(c.score), 0) AS BIGINT) {from_where} {group}, c.counted"
+             CAST(COALESCE(SUM(c.score), 0) AS BIGINT) {from_where} \
+             GROUP BY c.unit_code, c.received_month, c.type_code, c.channel, c.counted"
         ))
-        .bind(&d)
+        .bind(as_of.to_string())
         .bind(scope.lo())
         .bind(scope.hi())
         .bind(from.to_string())
@@ -291,31 +432,32 @@ async fn cells(
         .fetch_all(db.pool())
         .await?;
         for r in &rows {
-            let bits: i64 = r.get(4);
-            let n: i64 = r.get(5);
-            let c = out.entry(cell(r)).or_default();
-            let add = |bit: i64, v: &mut i64| {
-                if bits & bit != 0 {
-                    *v += n;
-                }
-            };
-            c.received += n;
-            add(1, &mut c.accepted);
-            add(2, &mut c.declined);
-            add(4, &mut c.closed);
-            add(8, &mut c.closed_on_time);
-            add(16, &mut c.decided_on_time);
-            add(32, &mut c.repeats);
-            add(64, &mut c.followed_up);
-            add(128, &mut c.satisfied);
-            add(256, &mut c.extended);
-            add(512, &mut c.supervised);
-            add(1024, &mut c.reopened);
-            add(2048, &mut c.transferred);
-            c.score_sum += r.get::<i64, _>(6);
+            let c = of_bits(r.get(4), r.get(5), r.get(6));
+            cells.add(
+                &r.get::<String, _>(0),
+                &r.get::<String, _>(1),
+                &r.get::<String, _>(2),
+                &r.get::<String, _>(3),
+                &c,
+            );
         }
-        // The deadlines: of the running cases, those due by the third day from the date.
-        let (overdue, soon) = store::flag_sql("$1", "$6");
+    }
+    Ok(())
+}
+
+/// The overdue and soon-due cases at the date, and the cases pending decision.
+async fn deadlines(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    cells: &mut Cells,
+) -> AppResult<()> {
+    let d3 = store::plus_days(as_of, model::SOON_DAYS);
+    let (overdue, soon) = store::flag_sql("$1", "$6");
+    for from_where in &sources() {
+        // Of the running cases, those due by the third day from the date.
         let rows = sqlx::query(&format!(
             "SELECT c.unit_code, c.received_month, c.type_code, c.channel, \
              CAST(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS BIGINT), \
@@ -324,7 +466,7 @@ async fn cells(
              AND c.due_date <= $6 \
              GROUP BY c.state, c.unit_code, c.received_month, c.type_code, c.channel"
         ))
-        .bind(&d)
+        .bind(as_of.to_string())
         .bind(scope.lo())
         .bind(scope.hi())
         .bind(from.to_string())
@@ -333,24 +475,24 @@ async fn cells(
         .fetch_all(db.pool())
         .await?;
         for r in &rows {
-            let c = out.entry(cell(r)).or_default();
-            c.overdue += r.get::<Option<i64>, _>(4).unwrap_or(0);
-            c.soon_due += r.get::<Option<i64>, _>(5).unwrap_or(0);
+            let c = Counts {
+                overdue: r.get::<Option<i64>, _>(4).unwrap_or(0),
+                soon_due: r.get::<Option<i64>, _>(5).unwrap_or(0),
+                ..Counts::default()
+            };
+            cells.add(
+                &r.get::<String, _>(0),
+                &r.get::<String, _>(1),
+                &r.get::<String, _>(2),
+                &r.get::<String, _>(3),
+                &c,
+            );
         }
     }
-    for c in out.values_mut() {
+    for c in cells.place.values_mut().chain(cells.kind.values_mut()) {
         c.pending_decision = c.received - c.accepted - c.declined;
     }
-    Ok(out)
-}
-
-fn cell(r: &sqlx::any::AnyRow) -> Cell {
-    Cell {
-        unit_code: r.get(0),
-        month: r.get(1),
-        type_code: r.get(2),
-        channel: r.get(3),
-    }
+    Ok(())
 }
 
 /// Names of the units of the scope (one read: a county holds some hundreds).

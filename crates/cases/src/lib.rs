@@ -29,7 +29,10 @@ macro_rules! migration {
     };
 }
 
-pub const MIGRATIONS: &[Migration] = &[migration!(2001, "2001_cases")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(2001, "2001_cases"),
+    migration!(2002, "2002_case_tallies"),
+];
 
 /// The actions the cases capability audits.
 pub const ACTIONS: &[&str] = &[

@@ -189,7 +189,7 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
     else {
         return Err(AppError::Invalid(errs));
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     // Parties first: a new registry person is checked (and refused) before anything else.
     let mut linked = Vec::new();
     for p in &input.parties {
@@ -222,18 +222,17 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
         },
     )
     .await?;
-    for l in &linked {
-        store::insert_party(
-            &mut tx,
-            id,
-            &l.role,
-            l.person_id,
-            &l.name,
-            &l.relation,
-            l.minor,
-        )
-        .await?;
-    }
+    let parties: Vec<store::NewParty> = linked
+        .iter()
+        .map(|l| store::NewParty {
+            role: &l.role,
+            person_id: l.person_id,
+            name: &l.name,
+            relation: &l.relation,
+            minor: l.minor,
+        })
+        .collect();
+    store::insert_parties(&mut tx, id, &parties).await?;
     store::add_event(
         &mut tx,
         &state.cipher,
@@ -687,7 +686,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
     }
     t.since_date = day(date);
     let version = input.version.unwrap_or(c.version);
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     if !store::save(&mut tx, id, version, &c.t.since_date, &t).await? {
         return Err(AppError::Conflict("case.changed"));
     }
@@ -784,7 +783,7 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseView> {
     if !readable {
         return Ok(v);
     }
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     audit::append(
         &mut tx,
         Entry::new(
@@ -825,7 +824,7 @@ pub async fn break_glass(state: &AppState, ctx: &Ctx, id: i64, reason: &str) -> 
         )]));
     }
     let expires = kernel::db::now_ms() + access::GLASS_HOURS * 3_600_000;
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     store::insert_grant(
         &mut tx,
         id,
@@ -899,7 +898,7 @@ pub async fn grant(state: &AppState, ctx: &Ctx, id: i64, input: &GrantInput) -> 
     let (Some(user), true) = (user, errs.is_empty()) else {
         return Err(AppError::Invalid(errs));
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     store::insert_grant(&mut tx, id, user, "grant", &reason, ctx.p.user_id, expires).await?;
     audit::append(
         &mut tx,
@@ -957,7 +956,7 @@ pub async fn assess(
     let (score, level) = model::assess(&answers);
     let mut t = c.t.clone();
     t.risk_level = level.as_str().into();
-    let mut tx = db.begin_write().await?;
+    let mut tx = kernel::audit::begin(db).await?;
     if !store::save(
         &mut tx,
         id,

@@ -82,7 +82,7 @@ pub async fn add_type(state: &AppState, ctx: &Ctx, input: &TypeInput) -> AppResu
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
-    let mut tx = state.db().begin_write().await?;
+    let mut tx = kernel::audit::begin(state.db()).await?;
     if !store::insert_type(&mut tx, code, &zh, &en, input.restricted).await? {
         return Err(AppError::Invalid(vec![FieldError::new(
             "code",
@@ -125,7 +125,7 @@ pub async fn add_partner(state: &AppState, ctx: &Ctx, input: &PartnerInput) -> A
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
-    let mut tx = state.db().begin_write().await?;
+    let mut tx = kernel::audit::begin(state.db()).await?;
     let Some(id) = store::insert_partner(&mut tx, county, &input.kind, &name).await? else {
         return Err(AppError::Invalid(vec![FieldError::new(
             "name",

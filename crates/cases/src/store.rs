@@ -587,26 +587,44 @@ pub struct Party {
     pub minor: bool,
 }
 
-pub async fn insert_party(
+/// A party as written with a new case.
+pub struct NewParty<'a> {
+    pub role: &'a str,
+    pub person_id: Option<i64>,
+    pub name: &'a str,
+    pub relation: &'a str,
+    pub minor: bool,
+}
+
+/// Writes the parties of a case in one statement.
+pub async fn insert_parties(
     tx: &mut WriteTx,
     case_id: i64,
-    role: &str,
-    person_id: Option<i64>,
-    name: &str,
-    relation: &str,
-    minor: bool,
+    parties: &[NewParty<'_>],
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO case_parties (case_id, role, person_id, name, relation, minor) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(case_id)
-    .bind(role)
-    .bind(person_id)
-    .bind(name)
-    .bind(relation)
-    .bind(minor as i64)
-    .execute(&mut ***tx)
-    .await?;
+    if parties.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..parties.len())
+        .map(|i| {
+            let b = i * 5 + 2;
+            format!("($1, ${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO case_parties (case_id, role, person_id, name, relation, minor) VALUES {}",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(case_id);
+    for p in parties {
+        q = q
+            .bind(p.role)
+            .bind(p.person_id)
+            .bind(p.name)
+            .bind(p.relation)
+            .bind(p.minor as i64);
+    }
+    q.execute(&mut ***tx).await?;
     Ok(())
 }
 

@@ -582,7 +582,7 @@ async fn ack_submit(
     Can(ctx, ..): Can<need::HandleCases>,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let mut tx = state.db().begin_write().await?;
+    let mut tx = kernel::audit::begin(state.db()).await?;
     let case = store::ack_alert(&mut tx, id, &ctx.p.unit_code, ctx.p.user_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use kernel::audit::Actor;
 use kernel::db::{value_tuples, Backend, Db};
 use kernel::org::import::{self, Selection};
@@ -188,7 +188,6 @@ pub async fn run(
     }
 
     // 3. The county's open-case list with filters.
-    let year_ago = (today - Days::new(365)).format("%Y-%m-%d").to_string();
     let filters: Vec<String> = (0..200)
         .map(|i| {
             let mut q = String::from("status=open");
@@ -241,11 +240,37 @@ pub async fn run(
     println!("  p95 by filter (ms): {}", each.join(", "));
 
     // 4. The figures page of the county for the last year, as of today and as of a past date.
-    for (label, extra) in [
-        ("as of today", String::new()),
+    // The last twelve whole months (today's figures read the sums kept by triggers); the
+    // last 365 days from a day that is not the first of a month, and a past date (both
+    // sum the case rows).
+    let months_ago = |n: u32| {
+        today
+            .with_day(1)
+            .and_then(|d| d.checked_sub_months(chrono::Months::new(n)))
+            .unwrap_or(today)
+    };
+    let mut days_ago = today - Days::new(365);
+    if days_ago.day() == 1 {
+        days_ago = days_ago + Days::new(1);
+    }
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let to = day(today);
+    for (label, query) in [
         (
-            "as of 6 months ago",
-            format!("&as_of={}", (today - Days::new(182)).format("%Y-%m-%d")),
+            "twelve whole months, as of today",
+            format!("from={}&to={to}", day(months_ago(11))),
+        ),
+        (
+            "365 days from mid-month, as of today",
+            format!("from={}&to={to}", day(days_ago)),
+        ),
+        (
+            "twelve whole months, as of 6 months ago",
+            format!(
+                "from={}&to={to}&as_of={}",
+                day(months_ago(11)),
+                day(today - Days::new(182))
+            ),
         ),
     ] {
         let mut lat = Vec::new();
@@ -253,10 +278,7 @@ pub async fn run(
         for _ in 0..20 {
             let t = Instant::now();
             let r = client
-                .get(format!(
-                    "{base}/cases/figures?from={year_ago}&to={}{extra}",
-                    today.format("%Y-%m-%d")
-                ))
+                .get(format!("{base}/cases/figures?{query}"))
                 .header("authorization", &auth)
                 .send()
                 .await?;
@@ -268,7 +290,7 @@ pub async fn run(
             received = body.len();
         }
         println!(
-            "figures page, county, one year ({label}): p50 {:.1} ms, p95 {:.1} ms ({} KB page)",
+            "figures page, county, {label}: p50 {:.1} ms, p95 {:.1} ms ({} KB page)",
             percentile(lat.clone(), 0.50),
             percentile(lat, 0.95),
             received / 1024

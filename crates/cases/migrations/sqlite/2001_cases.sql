@@ -83,7 +83,8 @@ CREATE TABLE cases (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
-CREATE INDEX cases_unit ON cases (unit_code, received_date);
+-- The newest first, walked back until a page of those the filters keep is found.
+CREATE INDEX cases_received ON cases (received_date, state, unit_code);
 -- Open cases with what their deadlines need: the list's filters and the overdue counts.
 CREATE INDEX cases_open ON cases (state, unit_code, received_month, type_code, channel,
     received_date, since_date, due_date);

@@ -131,14 +131,29 @@ fn chain_hash(prev: &str, r: &Record) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends an entry inside the caller's transaction and returns its sequence number.
-pub async fn append(tx: &mut WriteTx, e: Entry) -> Result<i64, sqlx::Error> {
+/// Takes the chain's lock (PostgreSQL; on SQLite the writer lock already serialises):
+/// appenders go one at a time so the chain stays linear. Released at commit.
+async fn lock_chain(tx: &mut WriteTx) -> Result<(), sqlx::Error> {
     if tx.backend() == Backend::Postgres {
-        // Serialises appenders so the chain stays linear; released at commit.
         sqlx::query("SELECT pg_advisory_xact_lock(7301002)")
             .execute(&mut ***tx)
             .await?;
     }
+    Ok(())
+}
+
+/// A write transaction that will append to the audit log and also locks rows that other
+/// appenders lock (sums kept by triggers): it takes the chain's lock first, so that two of
+/// them never wait for each other in opposite orders (a deadlock on PostgreSQL).
+pub async fn begin(db: &crate::db::Db) -> Result<WriteTx, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    lock_chain(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Appends an entry inside the caller's transaction and returns its sequence number.
+pub async fn append(tx: &mut WriteTx, e: Entry) -> Result<i64, sqlx::Error> {
+    lock_chain(tx).await?;
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut ***tx)
         .await?;
