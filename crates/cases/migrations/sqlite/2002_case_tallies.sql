@@ -6,6 +6,7 @@
 -- change: a case adds its counted bits (cases::store::COUNTED_BITS) to its cells, and a
 -- change takes the old ones out and puts the new ones in. The figures as of a past date,
 -- or of a period that does not start and end with a month, still sum the case rows.
+-- Cases are records and are never deleted: there is no delete trigger.
 
 CREATE TABLE case_tally_units (
     unit_code TEXT NOT NULL,

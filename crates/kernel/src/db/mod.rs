@@ -194,9 +194,12 @@ impl Db {
 }
 
 /// What every SQLite connection runs first. Temporary storage in memory keeps the
-/// statement journal of multi-row inserts off the disk.
+/// statement journal of multi-row inserts off the disk. A checkpoint every 64 MB of WAL
+/// instead of every 4 MB: each one syncs the file, and small writes (a case, a visit) paid
+/// a sixteenth of one each (case intake 650 -> 770/s).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-    PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;";
+    PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; \
+    PRAGMA wal_autocheckpoint=16384;";
 
 /// Placeholders for `rows` tuples of `per_row` values: `(?,?),(?,?)` on SQLite, whose
 /// numbered parameters are looked up by a linear scan (quadratic in a long statement),
