@@ -496,6 +496,46 @@ on_both!(
         .await;
         click(&c, "#do-step").await;
         wait_text(&c, "#case-state", tr.s("case_state.in_progress")).await;
+        // A scanned letter attached from the page; a file of another kind is refused there.
+        let dir = std::env::temp_dir().join(format!("jinguo-attach-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let letter = dir.join("来信.pdf");
+        std::fs::write(&letter, b"%PDF-1.4\n%%EOF\n").unwrap();
+        let program = dir.join("照片.pdf");
+        std::fs::write(&program, b"MZ\x90\0\x03\0\0\0\x04\0\0\0").unwrap();
+        let input = c
+            .find(Locator::Css("#attach-form input[type='file']"))
+            .await
+            .unwrap();
+        input
+            .send_keys(&program.display().to_string())
+            .await
+            .unwrap();
+        click(&c, "#do-attach").await;
+        wait_contains(&c, "#case-errors", tr.s("attachment.type_invalid")).await;
+        let input = c
+            .find(Locator::Css("#attach-form input[type='file']"))
+            .await
+            .unwrap();
+        input
+            .send_keys(&letter.display().to_string())
+            .await
+            .unwrap();
+        fill(&c, "#attach-form input[name='note']", "当事人来信").await;
+        click(&c, "#do-attach").await;
+        wait_contains(&c, "#attachments", "来信.pdf").await;
+        let href = c
+            .find(Locator::Css("#attachments a.attachment"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let s = app.session_for(hot).await;
+        let file = app.get(Some(&s), &href).await;
+        assert_eq!(file.raw, b"%PDF-1.4\n%%EOF\n");
+        std::fs::remove_dir_all(&dir).ok();
         // Closing without a result is refused with the reason on the page.
         click(&c, "#do-close").await;
         wait_contains(&c, "#case-errors", tr.s("field.required")).await;
@@ -522,6 +562,7 @@ on_both!(
             "event.accept",
             "event.assign",
             "event.visit",
+            "event.attach",
             "event.close",
             "event.follow_up",
         ] {
