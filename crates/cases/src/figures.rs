@@ -166,9 +166,11 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
     };
     let scope = Scope::of_unit(&unit);
     let mut cells = Cells::default();
-    match months_kept(&unit, from, to, as_of, today) {
-        Some((first, last)) => tallied(db, &scope, &first, &last, &mut cells).await?,
-        None => summed(db, &scope, from, to, as_of, &mut cells).await?,
+    for part in parts(&unit, from, to, as_of, today) {
+        match part {
+            Part::Kept(first, last) => tallied(db, &scope, &first, &last, &mut cells).await?,
+            Part::Rows(from, to) => summed(db, &scope, from, to, as_of, &mut cells).await?,
+        }
     }
     deadlines(db, &scope, from, to, as_of, &mut cells).await?;
     let en = crate::service::en(ctx);
@@ -281,28 +283,69 @@ impl Cells {
     }
 }
 
-/// When the kept sums answer the question, the months they cover: figures of today, over
-/// whole months, for a county or a wider area (the kinds are kept by county).
-fn months_kept(
+/// Where the counts of a part of the period come from.
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    /// The sums kept by triggers, first to last month (`YYYY-MM`)
+    Kept(String, String),
+    /// The case rows received between the days
+    Rows(NaiveDate, NaiveDate),
+}
+
+fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    month_start(d)
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(d)
+}
+
+/// How the period is counted. The sums are kept as of today, by month, and the kinds by
+/// county: so for today's figures of a county or a wider area, the whole months of the
+/// period come from them and only the days of a month the period cuts from the rows; any
+/// other question reads the rows of the whole period.
+fn parts(
     unit: &str,
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
     today: NaiveDate,
-) -> Option<(String, String)> {
-    let last_of_month = to
-        .checked_add_days(chrono::Days::new(1))
-        .is_some_and(|next| next.day() == 1);
+) -> Vec<Part> {
     let wide = unit.len() <= 6 && unit.bytes().all(|b| b.is_ascii_digit());
-    // Nothing is received after today, so a period running to today or later ends with
-    // its month.
-    (as_of == today && from.day() == 1 && (to >= today || last_of_month) && from <= to && wide)
-        .then(|| {
-            (
-                from.format("%Y-%m").to_string(),
-                to.min(today).format("%Y-%m").to_string(),
-            )
-        })
+    if as_of != today || !wide || from > to {
+        return vec![Part::Rows(from, to)];
+    }
+    let start = if from.day() == 1 {
+        from
+    } else {
+        next_month(from)
+    };
+    // Nothing is received after today: a period running to today or later ends with
+    // today's month.
+    let end = if to >= today {
+        next_month(today)
+    } else if next_month(to) == to + chrono::Days::new(1) {
+        next_month(to)
+    } else {
+        month_start(to)
+    };
+    if start >= end {
+        return vec![Part::Rows(from, to)];
+    }
+    let day_before = |d: NaiveDate| d - chrono::Days::new(1);
+    let mut out = vec![Part::Kept(
+        start.format("%Y-%m").to_string(),
+        day_before(end).format("%Y-%m").to_string(),
+    )];
+    if from < start {
+        out.push(Part::Rows(from, day_before(start)));
+    }
+    if to < today && end <= to {
+        out.push(Part::Rows(end, to));
+    }
+    out
 }
 
 /// The bits of `counted` (store::COUNTED_BITS) as counts of `n` cases.
@@ -508,6 +551,51 @@ async fn unit_names(db: &Db, scope: &Scope) -> AppResult<BTreeMap<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_split_into_kept_months_and_cut_days() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = d("2026-12-01");
+        let kept = |a: &str, b: &str| Part::Kept(a.into(), b.into());
+        // This year to date: all kept.
+        assert_eq!(
+            parts("430523", d("2026-01-01"), today, today, today),
+            vec![kept("2026-01", "2026-12")]
+        );
+        // 365 days from mid-month: the days of the first month from the rows.
+        assert_eq!(
+            parts("430523", d("2025-12-02"), today, today, today),
+            vec![
+                kept("2026-01", "2026-12"),
+                Part::Rows(d("2025-12-02"), d("2025-12-31"))
+            ]
+        );
+        // Cut at both ends.
+        assert_eq!(
+            parts("43", d("2026-03-15"), d("2026-06-10"), today, today),
+            vec![
+                kept("2026-04", "2026-05"),
+                Part::Rows(d("2026-03-15"), d("2026-03-31")),
+                Part::Rows(d("2026-06-01"), d("2026-06-10"))
+            ]
+        );
+        // Ends with a month: nothing after it.
+        assert_eq!(
+            parts("430523", d("2026-02-01"), d("2026-02-28"), today, today),
+            vec![kept("2026-02", "2026-02")]
+        );
+        // Within one month, a township, or a past date: the rows.
+        for (unit, from, to, as_of) in [
+            ("430523", "2026-03-02", "2026-03-20", "2026-12-01"),
+            ("430523101", "2026-01-01", "2026-12-01", "2026-12-01"),
+            ("430523", "2026-01-01", "2026-12-01", "2026-06-01"),
+        ] {
+            assert_eq!(
+                parts(unit, d(from), d(to), d(as_of), today),
+                vec![Part::Rows(d(from), d(to))]
+            );
+        }
+    }
 
     #[test]
     fn townships() {

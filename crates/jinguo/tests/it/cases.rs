@@ -1145,6 +1145,48 @@ on_both!(figures_match_hand_computed_values, |app| {
         assert_eq!(kept[g], f[g], "{g}");
     }
     tallies_agree(&app).await;
+    // Periods a month boundary cuts: the whole months from the kept sums, the cut days from
+    // the rows. Each township's line of the county's figures is then the township's own
+    // figures, which always read the rows.
+    let tenth = (today() - Days::new(100)).with_day(10).unwrap();
+    for period in [
+        format!("from={}&to={}", ago(364), ago(0)),
+        format!("from={}&to={}", ago(80), ago(3)),
+        format!("from={tenth}&to={}", ago(2)),
+    ] {
+        let county = app
+            .api(
+                &c,
+                Method::GET,
+                &format!("/api/v1/case-figures?{period}"),
+                None,
+            )
+            .await
+            .json();
+        let mut lines = 0;
+        for line in county["by_township"].as_array().unwrap() {
+            let key = line["key"].as_str().unwrap();
+            if key.ends_with("000000") {
+                continue;
+            }
+            let own = app
+                .api(
+                    &c,
+                    Method::GET,
+                    &format!("/api/v1/case-figures?{period}&unit={key}"),
+                    None,
+                )
+                .await
+                .json();
+            let mut line = line.clone();
+            let o = line.as_object_mut().unwrap();
+            o.remove("key");
+            o.remove("label");
+            assert_eq!(line, own["total"], "{period} {key}");
+            lines += 1;
+        }
+        assert!(lines >= 1, "{period}");
+    }
     let t = &f["total"];
     // received 5; accepted 1,2,4; declined 3; pending 5.
     assert_eq!(
