@@ -269,7 +269,11 @@ struct Cells {
 }
 
 impl Cells {
-    fn add(&mut self, unit: &str, month: &str, type_code: &str, channel: &str, c: &Counts) {
+    /// Adds counts to the cells of a row whose first columns are unit, month, type and
+    /// channel.
+    fn add(&mut self, r: &sqlx::any::AnyRow, c: &Counts) {
+        let (unit, month, type_code, channel): (&str, &str, &str, &str) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
         let put = |m: &mut BTreeMap<(String, String), Counts>, a: &str, b: &str| match m
             .get_mut(&(a.to_string(), b.to_string()))
         {
@@ -400,41 +404,35 @@ async fn tallied(
             ..Counts::default()
         }
     };
-    let rows = sqlx::query(&format!(
-        "SELECT unit_code, received_month, {sums} FROM case_tally_units \
-         WHERE unit_code >= $1 AND unit_code < $2 AND received_month >= $3 AND received_month <= $4 \
-         AND n <> 0"
-    ))
-    .bind(scope.lo())
-    .bind(scope.hi())
-    .bind(first)
-    .bind(last)
-    .fetch_all(db.pool())
-    .await?;
-    for r in &rows {
-        cells
-            .place
-            .entry((r.get(0), r.get(1)))
-            .or_default()
-            .add(&counts(r));
-    }
-    let rows = sqlx::query(&format!(
-        "SELECT type_code, channel, {sums} FROM case_tally_kinds \
-         WHERE county_code >= $1 AND county_code < $2 AND received_month >= $3 \
-         AND received_month <= $4 AND n <> 0"
-    ))
-    .bind(scope.lo())
-    .bind(scope.hi())
-    .bind(first)
-    .bind(last)
-    .fetch_all(db.pool())
-    .await?;
-    for r in &rows {
-        cells
-            .kind
-            .entry((r.get(0), r.get(1)))
-            .or_default()
-            .add(&counts(r));
+    for (table, keys, unit, side) in [
+        (
+            "case_tally_units",
+            "unit_code, received_month",
+            "unit_code",
+            &mut cells.place,
+        ),
+        (
+            "case_tally_kinds",
+            "type_code, channel",
+            "county_code",
+            &mut cells.kind,
+        ),
+    ] {
+        let rows = sqlx::query(&format!(
+            "SELECT {keys}, {sums} FROM {table} WHERE {unit} >= $1 AND {unit} < $2 \
+             AND received_month >= $3 AND received_month <= $4 AND n <> 0"
+        ))
+        .bind(scope.lo())
+        .bind(scope.hi())
+        .bind(first)
+        .bind(last)
+        .fetch_all(db.pool())
+        .await?;
+        for r in &rows {
+            side.entry((r.get(0), r.get(1)))
+                .or_default()
+                .add(&counts(r));
+        }
     }
     Ok(())
 }
@@ -476,13 +474,7 @@ async fn summed(
         .await?;
         for r in &rows {
             let c = of_bits(r.get(4), r.get(5), r.get(6));
-            cells.add(
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-                &r.get::<String, _>(2),
-                &r.get::<String, _>(3),
-                &c,
-            );
+            cells.add(r, &c);
         }
     }
     Ok(())
@@ -523,13 +515,7 @@ async fn deadlines(
                 soon_due: r.get::<Option<i64>, _>(5).unwrap_or(0),
                 ..Counts::default()
             };
-            cells.add(
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-                &r.get::<String, _>(2),
-                &r.get::<String, _>(3),
-                &c,
-            );
+            cells.add(r, &c);
         }
     }
     for c in cells.place.values_mut().chain(cells.kind.values_mut()) {

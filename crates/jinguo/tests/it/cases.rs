@@ -305,21 +305,7 @@ fn expected(state: &str, action: &str, pending: i64, extended: bool) -> Option<&
     })
 }
 
-const MOVES: [&str; 13] = [
-    "accept",
-    "decline",
-    "transfer",
-    "assign",
-    "step",
-    "refer",
-    "referral_answer",
-    "extend",
-    "supervise",
-    "close",
-    "follow_up",
-    "reopen",
-    "archive",
-];
+const MOVES: [&str; 13] = cases::service::ACTIONS;
 
 on_both!(state_machine_follows_the_rules_over_random_moves, |app| {
     let s = app.as_user("chair", TOWN_A, "township_chair").await;
@@ -604,6 +590,11 @@ on_both!(deadlines_extension_and_supervision, |app| {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     tallies_agree(&app).await;
 });
+
+/// The figures the API gives for a query path.
+async fn figures(app: &TestApp, s: &Session, path: &str) -> Resp {
+    app.api(s, Method::GET, path, None).await
+}
 
 /// The sums the triggers keep (migration 2002) are those of the case rows.
 async fn tallies_agree(app: &TestApp) {
@@ -1112,27 +1103,18 @@ on_both!(figures_match_hand_computed_values, |app| {
     let _five = simple_case(&app, &b, &ago(10)).await;
 
     let period = format!("from={}&to={}", ago(365), ago(0));
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}"),
-            None,
-        )
-        .await;
+    let r = figures(&app, &c, &format!("/api/v1/case-figures?{period}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let f = r.json();
     // Over whole months, today's figures of the county come from the sums the triggers
     // keep, not from the case rows: the same figures.
     let first = (today() - Days::new(365)).with_day(1).unwrap();
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?from={first}&to={}", ago(0)),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &c,
+        &format!("/api/v1/case-figures?from={first}&to={}", ago(0)),
+    )
+    .await;
     let kept = r.json();
     for g in [
         "total",
@@ -1154,13 +1136,7 @@ on_both!(figures_match_hand_computed_values, |app| {
         format!("from={}&to={}", ago(80), ago(3)),
         format!("from={tenth}&to={}", ago(2)),
     ] {
-        let county = app
-            .api(
-                &c,
-                Method::GET,
-                &format!("/api/v1/case-figures?{period}"),
-                None,
-            )
+        let county = figures(&app, &c, &format!("/api/v1/case-figures?{period}"))
             .await
             .json();
         let mut lines = 0;
@@ -1169,15 +1145,13 @@ on_both!(figures_match_hand_computed_values, |app| {
             if key.ends_with("000000") {
                 continue;
             }
-            let own = app
-                .api(
-                    &c,
-                    Method::GET,
-                    &format!("/api/v1/case-figures?{period}&unit={key}"),
-                    None,
-                )
-                .await
-                .json();
+            let own = figures(
+                &app,
+                &c,
+                &format!("/api/v1/case-figures?{period}&unit={key}"),
+            )
+            .await
+            .json();
             let mut line = line.clone();
             let o = line.as_object_mut().unwrap();
             o.remove("key");
@@ -1264,28 +1238,24 @@ on_both!(figures_match_hand_computed_values, |app| {
     );
 
     // As of 3 days ago: 4 was not yet closed; 1 was followed up; 5 was received.
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}&as_of={}", ago(3)),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &c,
+        &format!("/api/v1/case-figures?{period}&as_of={}", ago(3)),
+    )
+    .await;
     let t = r.json()["total"].clone();
     assert_eq!(
         (t["closed"].as_i64(), t["reopened"].as_i64()),
         (Some(1), Some(0))
     );
     // As of 2 days ago: 4 closed late; 1 on time.
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}&as_of={}", ago(2)),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &c,
+        &format!("/api/v1/case-figures?{period}&as_of={}", ago(2)),
+    )
+    .await;
     let t = r.json()["total"].clone();
     assert_eq!(
         (
@@ -1296,14 +1266,12 @@ on_both!(figures_match_hand_computed_values, |app| {
         (Some(2), Some(1), Some(0.5))
     );
     // As of 1 day ago: 4 was followed up with 3: mean 4, satisfied 1 of 2.
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}&as_of={}", ago(1)),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &c,
+        &format!("/api/v1/case-figures?{period}&as_of={}", ago(1)),
+    )
+    .await;
     let t = r.json()["total"].clone();
     assert_eq!(
         (
@@ -1314,33 +1282,22 @@ on_both!(figures_match_hand_computed_values, |app| {
         (Some(2), Some(4.0), Some(0.5))
     );
     // As of 85 days ago: 3 (received 80 days ago) and later ones do not exist yet.
-    let r = app
-        .api(
-            &c,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}&as_of={}", ago(85)),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &c,
+        &format!("/api/v1/case-figures?{period}&as_of={}", ago(85)),
+    )
+    .await;
     assert_eq!(r.json()["total"]["received"], 2);
     // A township sees its own figures only.
-    let r = app
-        .api(
-            &a,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}"),
-            None,
-        )
-        .await;
+    let r = figures(&app, &a, &format!("/api/v1/case-figures?{period}")).await;
     assert_eq!(r.json()["total"]["received"], 2);
-    let r = app
-        .api(
-            &a,
-            Method::GET,
-            &format!("/api/v1/case-figures?{period}&unit={COUNTY}"),
-            None,
-        )
-        .await;
+    let r = figures(
+        &app,
+        &a,
+        &format!("/api/v1/case-figures?{period}&unit={COUNTY}"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The page and the workbook carry the same figures.
     let page = app.get(Some(&c), &format!("/cases/figures?{period}")).await;
