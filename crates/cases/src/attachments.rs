@@ -6,8 +6,7 @@
 use std::path::PathBuf;
 
 use axum::extract::Multipart;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kernel::audit::{self, Entry};
 use kernel::auth::roles::Perm;
 use kernel::auth::Ctx;
@@ -314,41 +313,11 @@ pub async fn download(state: &AppState, ctx: &Ctx, id: i64, aid: i64) -> AppResu
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, a.content_type.clone()),
-            (header::CONTENT_DISPOSITION, disposition(&a.file_name)),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
+    Ok(kernel::web::download::file(
         bytes,
-    )
-        .into_response())
-}
-
-/// `attachment` with the name in UTF-8 (RFC 6266 / 5987) and an ASCII fallback.
-fn disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+        &a.content_type,
+        &a.file_name,
+    ))
 }
 
 #[cfg(test)]
@@ -375,9 +344,5 @@ mod tests {
         assert_eq!(clean_name("C:\\证据\\照片 1.jpg", "jpg"), "照片 1.jpg");
         assert_eq!(clean_name("../../etc/passwd", "pdf"), "passwd");
         assert_eq!(clean_name("", "pdf"), "file.pdf");
-        assert_eq!(
-            disposition("告诫书 1.pdf"),
-            "attachment; filename=\"____1.pdf\"; filename*=UTF-8''%E5%91%8A%E8%AF%AB%E4%B9%A6%201.pdf"
-        );
     }
 }

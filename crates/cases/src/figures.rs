@@ -274,16 +274,14 @@ impl Cells {
     fn add(&mut self, r: &sqlx::any::AnyRow, c: &Counts) {
         let (unit, month, type_code, channel): (&str, &str, &str, &str) =
             (r.get(0), r.get(1), r.get(2), r.get(3));
-        let put = |m: &mut BTreeMap<(String, String), Counts>, a: &str, b: &str| match m
-            .get_mut(&(a.to_string(), b.to_string()))
-        {
-            Some(v) => v.add(c),
-            None => {
-                m.insert((a.into(), b.into()), *c);
-            }
-        };
-        put(&mut self.place, unit, month);
-        put(&mut self.kind, type_code, channel);
+        self.place
+            .entry((unit.into(), month.into()))
+            .or_default()
+            .add(c);
+        self.kind
+            .entry((type_code.into(), channel.into()))
+            .or_default()
+            .add(c);
     }
 }
 
@@ -449,6 +447,22 @@ fn sources() -> [String; 2] {
     ]
 }
 
+/// A query over [`sources`] with the date, scope and period bound.
+fn at<'q>(
+    sql: &'q str,
+    as_of: NaiveDate,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(as_of.to_string())
+        .bind(scope.lo().to_string())
+        .bind(scope.hi().to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+}
+
 /// The sums over the case rows of the period as they stood at the date.
 async fn summed(
     db: &Db,
@@ -460,18 +474,14 @@ async fn summed(
 ) -> AppResult<()> {
     for from_where in &sources() {
         // The bits of `counted`, summed per cell: a row per cell and combination of bits.
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT c.unit_code, c.received_month, c.type_code, c.channel, c.counted, COUNT(*), \
              CAST(COALESCE(SUM(c.score), 0) AS BIGINT) {from_where} \
              GROUP BY c.unit_code, c.received_month, c.type_code, c.channel, c.counted"
-        ))
-        .bind(as_of.to_string())
-        .bind(scope.lo())
-        .bind(scope.hi())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(db.pool())
-        .await?;
+        );
+        let rows = at(&sql, as_of, scope, from, to)
+            .fetch_all(db.pool())
+            .await?;
         for r in &rows {
             let c = of_bits(r.get(4), r.get(5), r.get(6));
             cells.add(r, &c);
@@ -493,22 +503,18 @@ async fn deadlines(
     let (overdue, soon) = store::flag_sql("$1", "$6");
     for from_where in &sources() {
         // Of the running cases, those due by the third day from the date.
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT c.unit_code, c.received_month, c.type_code, c.channel, \
              CAST(SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN {soon} THEN 1 ELSE 0 END) AS BIGINT) \
              {from_where} AND c.state IN ('received', 'accepted', 'assigned', 'in_progress') \
              AND c.due_date <= $6 \
              GROUP BY c.state, c.unit_code, c.received_month, c.type_code, c.channel"
-        ))
-        .bind(as_of.to_string())
-        .bind(scope.lo())
-        .bind(scope.hi())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(&d3)
-        .fetch_all(db.pool())
-        .await?;
+        );
+        let rows = at(&sql, as_of, scope, from, to)
+            .bind(&d3)
+            .fetch_all(db.pool())
+            .await?;
         for r in &rows {
             let c = Counts {
                 overdue: r.get::<Option<i64>, _>(4).unwrap_or(0),

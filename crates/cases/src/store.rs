@@ -605,19 +605,14 @@ pub async fn insert_parties(
     if parties.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..parties.len())
-        .map(|i| {
-            let b = i * 5 + 2;
-            format!("($1, ${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO case_parties (case_id, role, person_id, name, relation, minor) VALUES {}",
-        values.join(", ")
+        kernel::db::value_tuples(tx.backend(), parties.len(), 6)
     );
-    let mut q = sqlx::query(&sql).bind(case_id);
+    let mut q = sqlx::query(&sql);
     for p in parties {
         q = q
+            .bind(case_id)
             .bind(p.role)
             .bind(p.person_id)
             .bind(p.name)

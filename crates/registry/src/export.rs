@@ -2,8 +2,7 @@
 //! masked unless the account may reveal them and asks to; every export is audited.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kernel::audit::{self, Entry};
 use kernel::auth::roles::need;
 use kernel::auth::{Can, Perm};
@@ -155,19 +154,9 @@ pub async fn export_persons(
 
 /// An .xlsx file as a download that no cache keeps.
 pub fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    kernel::web::download::file(
         bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name,
     )
-        .into_response()
 }

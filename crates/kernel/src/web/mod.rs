@@ -2,6 +2,7 @@
 //! rendering, static assets and operations endpoints.
 
 pub mod assets;
+pub mod download;
 pub mod errors;
 pub mod home;
 pub mod metrics;
