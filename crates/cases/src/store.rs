@@ -453,7 +453,9 @@ pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     .bind(c.created_by)
     .bind(now)
     .bind(received.get(..7).unwrap_or(""))
-    // A new case is undecided: of the counted bits only the repeat can be set.
+    // What refresh_derived would write, known here without a second statement: a new case
+    // is undecided, so of the counted bits only the repeat can be set, and its earliest
+    // deadline is the acceptance's ($6).
     .bind(if c.repeat_of.is_some() { REPEAT_BIT } else { 0 })
     .fetch_one(&mut ***tx)
     .await?;
