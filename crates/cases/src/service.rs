@@ -3,6 +3,7 @@
 //! transaction.
 
 use chrono::NaiveDate;
+use futures_util::FutureExt;
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
@@ -189,11 +190,48 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
     else {
         return Err(AppError::Invalid(errs));
     };
-    let mut tx = kernel::audit::begin(db).await?;
+    let taken = Taken {
+        unit,
+        type_code: kind.code.clone(),
+        type_restricted: kind.restricted,
+        channel,
+        received,
+        summary_enc: state.cipher.encrypt(&summary),
+        request_enc: state.cipher.encrypt(&request),
+        restricted: input.restricted,
+        parties: input.parties.clone(),
+        call_id: input.call_id,
+    };
+    let (state, ctx) = (state.clone(), ctx.clone());
+    db.write(move |tx| async move { write_intake(&state, &ctx, tx, taken).await }.boxed())
+        .await
+}
+
+/// A case checked and ready to write.
+#[derive(Clone)]
+struct Taken {
+    unit: String,
+    type_code: String,
+    type_restricted: bool,
+    channel: Channel,
+    received: NaiveDate,
+    summary_enc: String,
+    request_enc: String,
+    restricted: bool,
+    parties: Vec<PartyInput>,
+    call_id: Option<i64>,
+}
+
+async fn write_intake(
+    state: &AppState,
+    ctx: &Ctx,
+    tx: &mut kernel::db::WriteTx,
+    c: Taken,
+) -> AppResult<i64> {
     // Parties first: a new registry person is checked (and refused) before anything else.
     let mut linked = Vec::new();
-    for p in &input.parties {
-        let party = party(state, ctx, &mut tx, p, received).await?;
+    for p in &c.parties {
+        let party = party(state, ctx, tx, p, c.received).await?;
         linked.push(party);
     }
     let complainant_hash = linked
@@ -201,23 +239,23 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
         .find(|l| l.role == "complainant")
         .and_then(|l| l.id_hash.clone());
     let repeat_of = match &complainant_hash {
-        Some(h) => store::repeat_of(&mut tx, h, &kind.code, received).await?,
+        Some(h) => store::repeat_of(tx, h, &c.type_code, c.received).await?,
         None => None,
     };
-    let restricted = kind.restricted || input.restricted || linked.iter().any(|l| l.minor);
+    let restricted = c.type_restricted || c.restricted || linked.iter().any(|l| l.minor);
     let id = store::insert(
-        &mut tx,
+        tx,
         &NewCase {
-            unit_code: &unit,
-            type_code: &kind.code,
-            channel,
-            received,
-            summary_enc: state.cipher.encrypt(&summary),
-            request_enc: state.cipher.encrypt(&request),
+            unit_code: &c.unit,
+            type_code: &c.type_code,
+            channel: c.channel,
+            received: c.received,
+            summary_enc: c.summary_enc,
+            request_enc: c.request_enc,
             restricted,
             complainant_hash,
             repeat_of,
-            call_id: input.call_id,
+            call_id: c.call_id,
             created_by: Some(ctx.p.user_id),
         },
     )
@@ -232,34 +270,33 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
             minor: l.minor,
         })
         .collect();
-    store::insert_parties(&mut tx, id, &parties).await?;
+    store::insert_parties(tx, id, &parties).await?;
     store::add_event(
-        &mut tx,
+        tx,
         &state.cipher,
         id,
         "receive",
-        &day(received),
+        &day(c.received),
         "",
-        &serde_json::json!({"channel": channel.as_str(), "type": kind.code, "repeat_of": repeat_of}),
+        &serde_json::json!({"channel": c.channel.as_str(), "type": c.type_code, "repeat_of": repeat_of}),
         &ctx.actor(),
     )
     .await?;
-    if let Some(call) = input.call_id {
+    if let Some(call) = c.call_id {
         sqlx::query("UPDATE hotline_calls SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
             .bind(id)
             .bind(call)
-            .execute(&mut **tx)
+            .execute(&mut ***tx)
             .await?;
     }
     audit::append(
-        &mut tx,
-        Entry::new(&ctx.actor(), "case.create", &unit, &format!("case:{id}")).detail(
-            serde_json::json!({"type": kind.code, "channel": channel.as_str(),
+        tx,
+        Entry::new(&ctx.actor(), "case.create", &c.unit, &format!("case:{id}")).detail(
+            serde_json::json!({"type": c.type_code, "channel": c.channel.as_str(),
                 "restricted": restricted, "repeat_of": repeat_of}),
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -20,3 +20,4 @@ mod pairings;
 mod registry;
 mod schema;
 mod scope;
+mod writes;

@@ -151,15 +151,21 @@ pub async fn begin(db: &crate::db::Db) -> Result<WriteTx, sqlx::Error> {
     Ok(tx)
 }
 
-/// Appends an entry inside the caller's transaction and returns its sequence number.
+/// Appends an entry inside the caller's transaction and returns its sequence number; the
+/// row is written at the transaction's commit.
 pub async fn append(tx: &mut WriteTx, e: Entry) -> Result<i64, sqlx::Error> {
-    lock_chain(tx).await?;
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut ***tx)
-        .await?;
-    let (prev_seq, prev_hash) = match last {
-        Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
-        None => (0, GENESIS.to_string()),
+    let (prev_seq, prev_hash) = match tx.audit_head.take() {
+        Some(head) => head,
+        None => {
+            lock_chain(tx).await?;
+            let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut ***tx)
+                .await?;
+            match last {
+                Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
+                None => (0, GENESIS.to_string()),
+            }
+        }
     };
     let mut rec = Record {
         seq: prev_seq + 1,
@@ -179,24 +185,40 @@ pub async fn append(tx: &mut WriteTx, e: Entry) -> Result<i64, sqlx::Error> {
         hash: String::new(),
     };
     rec.hash = chain_hash(&rec.prev_hash, &rec);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor, unit_code, action, target, detail, ip, \
-         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(rec.seq)
-    .bind(rec.at)
-    .bind(rec.actor_id)
-    .bind(&rec.actor)
-    .bind(&rec.unit_code)
-    .bind(&rec.action)
-    .bind(&rec.target)
-    .bind(&rec.detail)
-    .bind(&rec.ip)
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
-    .execute(&mut ***tx)
-    .await?;
-    Ok(rec.seq)
+    let seq = rec.seq;
+    tx.audit_head = Some((rec.seq, rec.hash.clone()));
+    tx.audit_pending.push(rec);
+    Ok(seq)
+}
+
+/// Writes the entries appended in `tx`, at its commit: one statement for many, since the
+/// writes that share a transaction (see `db::combine`) each append one.
+pub(crate) async fn flush(tx: &mut WriteTx) -> Result<(), sqlx::Error> {
+    let pending = std::mem::take(&mut tx.audit_pending);
+    for part in pending.chunks(500) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, unit_code, action, target, detail, \
+             ip, prev_hash, hash) VALUES {}",
+            crate::db::value_tuples(tx.backend(), part.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in part {
+            q = q
+                .bind(r.seq)
+                .bind(r.at)
+                .bind(r.actor_id)
+                .bind(&r.actor)
+                .bind(&r.unit_code)
+                .bind(&r.action)
+                .bind(&r.target)
+                .bind(&r.detail)
+                .bind(&r.ip)
+                .bind(&r.prev_hash)
+                .bind(&r.hash);
+        }
+        q.execute(&mut ***tx).await?;
+    }
+    Ok(())
 }
 
 /// What `audit verify` found.

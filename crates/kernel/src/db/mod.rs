@@ -4,12 +4,14 @@
 //! accepts them too) and run through sqlx's `Any` driver; the few places that need a
 //! dialect (bulk loading, the audit chain lock) ask [`Db::backend`].
 
+mod combine;
 pub mod migrate;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -34,6 +36,8 @@ pub struct Db {
     /// SQLite has one writer; taking this lock before a write transaction avoids
     /// `SQLITE_BUSY` on upgrade from a read lock and keeps the audit chain linear.
     write_lock: Arc<Mutex<()>>,
+    /// SQLite's group commit for [`Db::write`] (not on a bulk writer's handle).
+    combiner: Option<Arc<combine::Combiner>>,
 }
 
 /// A write transaction. On SQLite it also holds the process-wide writer lock.
@@ -41,14 +45,34 @@ pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
     backend: Backend,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// The audit chain's last link as this transaction left it: the chain is locked for
+    /// the transaction's length, so a second append needs not read it back.
+    pub(crate) audit_head: Option<(i64, String)>,
+    /// Entries appended, written at commit.
+    pub(crate) audit_pending: Vec<crate::audit::Record>,
 }
 
 impl WriteTx {
+    fn new(
+        tx: Transaction<'static, Any>,
+        backend: Backend,
+        guard: Option<OwnedMutexGuard<()>>,
+    ) -> WriteTx {
+        WriteTx {
+            tx,
+            backend,
+            _guard: guard,
+            audit_head: None,
+            audit_pending: Vec::new(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        crate::audit::flush(&mut self).await?;
         self.tx.commit().await
     }
 }
@@ -103,12 +127,21 @@ impl Db {
                 .with_context(|| format!("无法连接数据库: {}", redact(url)))?,
             Backend::Postgres => pool.clone(),
         };
+        let write_lock = Arc::new(Mutex::new(()));
+        let combiner = match backend {
+            Backend::Sqlite => Some(Arc::new(
+                combine::Combiner::start(writer.clone(), write_lock.clone())
+                    .context("无法启动写入线程")?,
+            )),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             writer,
             backend,
             url: url.into(),
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock,
+            combiner,
         })
     }
 
@@ -137,11 +170,29 @@ impl Db {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx {
-            tx,
-            backend: self.backend,
-            _guard: guard,
-        })
+        Ok(WriteTx::new(tx, self.backend, guard))
+    }
+
+    /// Runs `work` in a write transaction that may append to the audit log, and commits
+    /// it. `work` may run more than once (only the last run's writes are kept), so it must
+    /// do nothing outside the transaction.
+    ///
+    /// On SQLite the works submitted while another runs share one transaction, committed
+    /// once (see `combine`): for writes many clients make at once (cases taken in). On
+    /// PostgreSQL, and on a bulk writer's handle, a transaction each.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'a> FnOnce(&'a mut WriteTx) -> BoxFuture<'a, Result<T, E>> + Clone + Send + 'static,
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+    {
+        if let Some(combiner) = &self.combiner {
+            return combiner.submit(work).await;
+        }
+        let mut tx = crate::audit::begin(self).await?;
+        let out = combine::unwound(work(&mut tx)).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// A handle for one long bulk load (an import job): on SQLite a pool of its own single
@@ -176,6 +227,7 @@ impl Db {
             backend: self.backend,
             url: self.url.clone(),
             write_lock: self.write_lock.clone(),
+            combiner: None,
         })
     }
 
