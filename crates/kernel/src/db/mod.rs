@@ -42,7 +42,8 @@ pub struct Db {
 
 /// A write transaction. On SQLite it also holds the process-wide writer lock.
 pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
+    /// Private: a commit goes through [`WriteTx::commit`], which writes the audit entries.
+    tx: Transaction<'static, Any>,
     backend: Backend,
     _guard: Option<OwnedMutexGuard<()>>,
     /// The audit chain's last link as this transaction left it: the chain is locked for
