@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1006, "1006_imports"),
     migration!(1007, "1007_name_search"),
     migration!(1008, "1008_short_hashes"),
+    migration!(1009, "1009_unchanged_names"),
 ];
 
 /// The actions the registry audits.

@@ -17,7 +17,8 @@ pub async fn upload(app: &TestApp, s: &Session, file: &[u8], name: &str, mode: &
 }
 
 pub async fn wait(app: &TestApp, s: &Session, id: i64) -> serde_json::Value {
-    for _ in 0..600 {
+    // A bound against a hung job only: a slow machine may take a while.
+    for _ in 0..2400 {
         let r = app
             .api(s, Method::GET, &format!("/api/v1/imports/{id}"), None)
             .await;
