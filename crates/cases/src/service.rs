@@ -193,12 +193,11 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
     let taken = Taken {
         unit,
         type_code: kind.code.clone(),
-        type_restricted: kind.restricted,
         channel,
         received,
         summary_enc: state.cipher.encrypt(&summary),
         request_enc: state.cipher.encrypt(&request),
-        restricted: input.restricted,
+        restricted: kind.restricted || input.restricted,
         parties: input.parties.clone(),
         call_id: input.call_id,
     };
@@ -212,11 +211,11 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
 struct Taken {
     unit: String,
     type_code: String,
-    type_restricted: bool,
     channel: Channel,
     received: NaiveDate,
     summary_enc: String,
     request_enc: String,
+    /// By its type or as asked (a minor among the parties adds to it)
     restricted: bool,
     parties: Vec<PartyInput>,
     call_id: Option<i64>,
@@ -242,7 +241,7 @@ async fn write_intake(
         Some(h) => store::repeat_of(tx, h, &c.type_code, c.received).await?,
         None => None,
     };
-    let restricted = c.type_restricted || c.restricted || linked.iter().any(|l| l.minor);
+    let restricted = c.restricted || linked.iter().any(|l| l.minor);
     let id = store::insert(
         tx,
         &NewCase {

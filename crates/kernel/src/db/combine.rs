@@ -87,6 +87,7 @@ fn failed<E: From<sqlx::Error>>(e: &sqlx::Error) -> E {
 }
 
 /// The submitting side; the writer thread ends when the last handle is dropped.
+#[derive(Clone)]
 pub(super) struct Combiner {
     jobs: mpsc::UnboundedSender<Box<dyn Job>>,
 }

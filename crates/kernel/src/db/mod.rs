@@ -37,7 +37,7 @@ pub struct Db {
     /// `SQLITE_BUSY` on upgrade from a read lock and keeps the audit chain linear.
     write_lock: Arc<Mutex<()>>,
     /// SQLite's group commit for [`Db::write`] (not on a bulk writer's handle).
-    combiner: Option<Arc<combine::Combiner>>,
+    combiner: Option<combine::Combiner>,
 }
 
 /// A write transaction. On SQLite it also holds the process-wide writer lock.
@@ -130,10 +130,10 @@ impl Db {
         };
         let write_lock = Arc::new(Mutex::new(()));
         let combiner = match backend {
-            Backend::Sqlite => Some(Arc::new(
+            Backend::Sqlite => Some(
                 combine::Combiner::start(writer.clone(), write_lock.clone())
                     .context("无法启动写入线程")?,
-            )),
+            ),
             Backend::Postgres => None,
         };
         Ok(Db {
