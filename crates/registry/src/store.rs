@@ -261,6 +261,18 @@ impl Stored {
         }
     }
 
+    pub fn unit_code(&self) -> &str {
+        self.values[1].as_deref().unwrap_or_default()
+    }
+
+    pub fn name(&self) -> &str {
+        self.values[3].as_deref().unwrap_or_default()
+    }
+
+    pub fn birth_date(&self) -> &str {
+        self.values[5].as_deref().unwrap_or_default()
+    }
+
     /// The keyed hash of the resident ID, if she has one.
     pub fn id_hash(&self) -> Option<&str> {
         self.values[7].as_deref()
@@ -317,12 +329,14 @@ pub async fn insert(
 /// Adds the name pairs (`person_grams`) of the persons just inserted, those from id
 /// `since` on. SQLite only: PostgreSQL adds them by a statement trigger, and SQLite keeps
 /// them by triggers for every later change. CROSS JOIN keeps the new persons the outer
-/// loop (SQLite's planner otherwise walks all of them once per character position).
+/// loop (SQLite's planner otherwise walks all of them once per character position). A
+/// pair a name repeats is ignored by the insert: a DISTINCT would put every pair in a
+/// temporary B-tree first, where the sort for the key order is cheaper.
 async fn add_name_pairs(tx: &mut WriteTx, since: i64) -> AppResult<()> {
     if tx.backend() == kernel::db::Backend::Sqlite {
         sqlx::query(
             "INSERT OR IGNORE INTO person_grams (gram, unit_code, person_id) \
-             SELECT DISTINCT substr(p.name, k.i, 2), p.unit_code, p.id \
+             SELECT substr(p.name, k.i, 2), p.unit_code, p.id \
              FROM persons p CROSS JOIN name_positions k ON k.i < length(p.name) \
              WHERE p.id >= $1 AND p.status = 'active' ORDER BY 1, 2, 3",
         )
@@ -333,43 +347,126 @@ async fn add_name_pairs(tx: &mut WriteTx, since: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Inserts many persons in one statement per 100 (bulk import). A resident ID registered
-/// meanwhile by someone else fails the whole call (and its transaction); the import job
-/// looks IDs up first in the same transaction, so only a concurrent registration can.
-pub async fn insert_many(
-    tx: &mut WriteTx,
-    rows: &[&Stored],
-    created_by: Option<i64>,
-) -> AppResult<()> {
-    let now = now_ms();
-    // SQLite's writer lock is held: the new rows are those after the largest id.
-    let mut since = None;
-    if tx.backend() == kernel::db::Backend::Sqlite {
-        since = Some(
-            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM persons")
-                .fetch_one(&mut ***tx)
-                .await?,
-        );
-    }
-    for chunk in rows.chunks(100) {
-        let sql = insert_sql(tx.backend(), chunk.len(), false);
-        // A multi-row insert that may abort halfway makes SQLite copy every page it
-        // touches to a statement journal first. The whole transaction is given up on any
-        // error anyway, so a conflict may fail the statement instead of undoing it.
-        let sql = match tx.backend() {
-            kernel::db::Backend::Sqlite => sql.replacen("INSERT INTO", "INSERT OR FAIL INTO", 1),
-            kernel::db::Backend::Postgres => sql,
-        };
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = p.bind(q).bind(created_by).bind(now).bind(now);
+/// Persons of one insert statement in bulk.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Persons inserted in bulk within one transaction, in one statement per 500 (import).
+/// On SQLite their name pairs are added once for all of them, at [`Bulk::finish`], in key
+/// order (PostgreSQL adds them by a statement trigger).
+pub struct Bulk {
+    /// SQLite: the first id of the persons inserted since [`Bulk::start`].
+    since: Option<i64>,
+}
+
+impl Bulk {
+    pub async fn start(tx: &mut WriteTx) -> AppResult<Bulk> {
+        let mut since = None;
+        // SQLite's writer lock is held: the new rows are those after the largest id.
+        if tx.backend() == kernel::db::Backend::Sqlite {
+            since = Some(
+                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM persons")
+                    .fetch_one(&mut ***tx)
+                    .await?,
+            );
         }
-        q.execute(&mut ***tx).await.map_err(duplicate_id)?;
+        Ok(Bulk { since })
     }
-    if let Some(since) = since {
-        add_name_pairs(tx, since).await?;
+
+    /// Inserts the persons whose resident ID (if any) is not registered yet, and returns
+    /// the indexes in `rows` of the others, left as they are. Asking the index once, by
+    /// the insert itself, instead of looking every ID up before: a fresh import spends
+    /// half its database time in the random-keyed ID index.
+    pub async fn insert(
+        &self,
+        tx: &mut WriteTx,
+        rows: &[&Stored],
+        created_by: Option<i64>,
+    ) -> AppResult<Vec<usize>> {
+        let now = now_ms();
+        let backend = tx.backend();
+        // A multi-row insert that may abort halfway makes SQLite copy every page it touches
+        // to a statement journal first. The whole transaction is given up on any error
+        // anyway, so a failing row may fail the statement instead of undoing it.
+        // PostgreSQL says which rows it inserted; SQLite how many.
+        let sql = |n: usize| {
+            let sql = format!(
+                "{} ON CONFLICT (id_hash) DO NOTHING",
+                insert_sql(backend, n, false)
+            );
+            match backend {
+                kernel::db::Backend::Sqlite => {
+                    sql.replacen("INSERT INTO", "INSERT OR FAIL INTO", 1)
+                }
+                kernel::db::Backend::Postgres => format!("{sql} RETURNING id_hash"),
+            }
+        };
+        let chunks: Vec<&[&Stored]> = rows.chunks(ROWS_PER_INSERT).collect();
+        let full = sql(ROWS_PER_INSERT);
+        let last = sql(chunks.last().map_or(0, |c| c.len()));
+        let query = |chunk: &[&Stored]| {
+            let sql = if chunk.len() == ROWS_PER_INSERT {
+                &full
+            } else {
+                &last
+            };
+            let mut q = sqlx::query(sql);
+            for p in chunk {
+                q = p.bind(q).bind(created_by).bind(now).bind(now);
+            }
+            q
+        };
+        let mut skipped = Vec::new();
+        let mut next = chunks.first().map(|c| query(c));
+        for (c, chunk) in chunks.iter().enumerate() {
+            let Some(q) = next.take() else { break };
+            // The next statement's values are bound while the database runs this one.
+            let following = async { chunks.get(c + 1).map(|c| query(c)) };
+            let inserted: std::collections::HashSet<String> = match backend {
+                kernel::db::Backend::Postgres => {
+                    let (rows, following) = tokio::join!(q.fetch_all(&mut ***tx), following);
+                    next = following;
+                    rows?
+                        .iter()
+                        .filter_map(|r| r.get::<Option<String>, _>(0))
+                        .collect()
+                }
+                kernel::db::Backend::Sqlite => {
+                    let (done, following) = tokio::join!(q.execute(&mut ***tx), following);
+                    next = following;
+                    if done?.rows_affected() as usize == chunk.len() {
+                        continue;
+                    }
+                    // Those of the chunk's IDs registered before this bulk began were
+                    // skipped.
+                    let hashes: Vec<String> = chunk
+                        .iter()
+                        .filter_map(|p| p.id_hash().map(str::to_string))
+                        .collect();
+                    let since = self.since.unwrap_or(i64::MAX);
+                    by_id_hashes(tx, &hashes)
+                        .await?
+                        .into_iter()
+                        .filter(|(_, found)| found.0 >= since)
+                        .map(|(hash, _)| hash)
+                        .collect()
+                }
+            };
+            skipped.extend(chunk.iter().enumerate().filter_map(|(i, p)| {
+                p.id_hash()
+                    .filter(|h| !inserted.contains(*h))
+                    .map(|_| c * ROWS_PER_INSERT + i)
+            }));
+        }
+        Ok(skipped)
     }
-    Ok(())
+
+    /// Completes the inserts before the transaction commits.
+    pub async fn finish(self, tx: &mut WriteTx) -> AppResult<()> {
+        if let Some(since) = self.since {
+            add_name_pairs(tx, since).await?;
+        }
+        Ok(())
+    }
 }
 
 /// For each resident ID's keyed hash, the person registered with it:

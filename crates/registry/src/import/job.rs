@@ -17,12 +17,16 @@ use sqlx::Row;
 
 use super::sheet;
 use crate::person::{validate, PersonInput, ValidPerson};
-use crate::store::Stored;
+use crate::store::{Bulk, Stored};
 
 /// Rows written per transaction.
 pub const BATCH: usize = 200_000;
 /// Rows of the first transaction; the next ones double up to [`BATCH`].
 const FIRST_BATCH: usize = 20_000;
+/// Rows the reading thread checks and sends on at a time. Small parts keep the database
+/// busy from the first moment and let the allocator reuse the same memory part after part
+/// (parts of a whole transaction cost a third of the reading thread in zeroing new pages).
+const PART: usize = 5_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
 
@@ -280,7 +284,6 @@ impl Checker {
 /// A valid row ready to be written.
 struct Ready {
     row: usize,
-    person: ValidPerson,
     stored: Stored,
 }
 
@@ -312,20 +315,16 @@ fn prepare(
         .map(|e| e.row)
         .collect::<HashSet<usize>>()
         .len() as i64;
-    let mut ready: Vec<Ready> = inputs
-        .iter()
-        .zip(valid)
-        .filter_map(|((row, _), v)| {
-            v.map(|person| Ready {
-                row: *row,
-                stored: Stored::of(&person, cipher),
-                person,
-            })
+    let mut ready: Vec<Ready> = Vec::with_capacity(inputs.len());
+    ready.extend(inputs.iter().zip(valid).filter_map(|((row, _), v)| {
+        v.map(|person| Ready {
+            row: *row,
+            stored: Stored::of(&person, cipher),
         })
-        .collect();
+    }));
     // Written village by village, a part's rows fill the list index (which leads with
     // the unit) page by page instead of at random places.
-    ready.sort_by(|a, b| a.person.unit_code.cmp(&b.person.unit_code));
+    ready.sort_by(|a, b| a.stored.unit_code().cmp(b.stored.unit_code()));
     Part {
         end,
         ready,
@@ -335,15 +334,15 @@ fn prepare(
     }
 }
 
-/// Reads the file row by row on a thread of its own and sends it on in parts of `batch`
-/// data rows, checked and encrypted, while the database writes the part before; rows an
+/// Reads the file row by row on a thread of its own and sends it on in parts of `part`
+/// data rows, checked and encrypted, while the database writes the parts before; rows an
 /// earlier run wrote (the first `start`) are only checked again. Returns the number of
 /// data rows, or why the file cannot be read.
 fn produce(
     bytes: &[u8],
     mut checker: Checker,
     cipher: &Cipher,
-    batch: usize,
+    part: usize,
     start: usize,
     hint: &std::sync::atomic::AtomicUsize,
     out: tokio::sync::mpsc::Sender<Part>,
@@ -353,7 +352,6 @@ fn produce(
     let mut pending: Vec<(usize, PersonInput)> = Vec::new();
     let mut rows = 0usize;
     let mut closed = false;
-    let mut sent = 0u32;
     let mut send = |pending: &mut Vec<(usize, PersonInput)>, end: usize| {
         let inputs = std::mem::take(pending);
         let part = prepare(&mut checker, cipher, &inputs, end, end <= start);
@@ -373,12 +371,8 @@ fn produce(
         if let Some(input) = sheet::input_of(&row, cols) {
             pending.push((n, input));
             rows += 1;
-            // The first parts are small and double up to `batch`, so that writing (and
-            // the progress shown) starts at once and waits little for the reading after.
-            let size = batch.min(FIRST_BATCH << sent.min(20));
-            if pending.len() >= size || rows == start {
+            if pending.len() >= part || rows == start {
                 closed = !send(&mut pending, rows);
-                sent += 1;
             }
         }
         !closed
@@ -405,49 +399,124 @@ struct Written {
 /// registered outside the area is an error of its row.
 async fn write_batch(
     tx: &mut WriteTx,
+    bulk: &Bulk,
     scope: &Scope,
     rows: &[Ready],
     user: i64,
 ) -> AppResult<Written> {
     let mut w = Written::default();
-    let hashes: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.stored.id_hash().map(str::to_string))
-        .collect();
-    let known = crate::store::by_id_hashes(tx, &hashes).await?;
-    let mut fresh: Vec<&Stored> = Vec::new();
+    // Persons without resident ID are the same person by name, birth date and village.
+    let mut fresh: Vec<&Ready> = Vec::with_capacity(rows.len());
+    let mut found = Vec::new();
     for r in rows {
-        let v = &r.person;
-        let found = match r.stored.id_hash() {
-            Some(hash) => known.get(hash).cloned(),
-            None => sqlx::query(
-                "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
-                 AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
-            )
-            .bind(&v.name)
-            .bind(v.birth_date.format("%Y-%m-%d").to_string())
-            .bind(&v.unit_code)
-            .fetch_optional(&mut ***tx)
-            .await?
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get::<i64, _>(3) != 0)),
-        };
-        match found {
-            Some((pid, unit, version, restricted)) if scope.contains(&unit) => {
-                let stored = r.stored.clone().with_restricted(restricted);
-                crate::store::update_stored(tx, pid, version, &stored).await?;
-                w.updated += 1;
+        if r.stored.id_hash().is_some() {
+            fresh.push(r);
+            continue;
+        }
+        let same = sqlx::query(
+            "SELECT id, unit_code, version, restricted FROM persons WHERE name = $1 AND birth_date = $2 \
+             AND unit_code = $3 AND status = 'active' AND id_hash IS NULL",
+        )
+        .bind(r.stored.name())
+        .bind(r.stored.birth_date())
+        .bind(r.stored.unit_code())
+        .fetch_optional(&mut ***tx)
+        .await?;
+        match same {
+            Some(p) => found.push((r, (p.get(0), p.get(1), p.get(2), p.get::<i64, _>(3) != 0))),
+            None => fresh.push(r),
+        }
+    }
+    // The others are inserted, but for those whose ID is registered already.
+    let stored: Vec<&Stored> = fresh.iter().map(|r| &r.stored).collect();
+    let skipped = bulk.insert(tx, &stored, Some(user)).await?;
+    w.inserted = (fresh.len() - skipped.len()) as i64;
+    if !skipped.is_empty() {
+        let hashes: Vec<String> = skipped
+            .iter()
+            .filter_map(|&i| fresh[i].stored.id_hash().map(str::to_string))
+            .collect();
+        let known = crate::store::by_id_hashes(tx, &hashes).await?;
+        for &i in &skipped {
+            let r = fresh[i];
+            match r.stored.id_hash().and_then(|h| known.get(h)) {
+                Some(p) => found.push((r, p.clone())),
+                None => return Err(anyhow::anyhow!("resident ID skipped but not found").into()),
             }
-            Some(_) => w.errors.push(RowError {
+        }
+    }
+    for (r, (pid, unit, version, restricted)) in found {
+        if scope.contains(&unit) {
+            let stored = r.stored.clone().with_restricted(restricted);
+            crate::store::update_stored(tx, pid, version, &stored).await?;
+            w.updated += 1;
+        } else {
+            w.errors.push(RowError {
                 row: r.row,
                 field: "id_number".into(),
                 key: "import.id_elsewhere".into(),
-            }),
-            None => fresh.push(&r.stored),
+            });
         }
     }
-    crate::store::insert_many(tx, &fresh, Some(user)).await?;
-    w.inserted = fresh.len() as i64;
     Ok(w)
+}
+
+/// A transaction of an import job, open across the parts it writes.
+struct Batch {
+    tx: WriteTx,
+    bulk: Bulk,
+    written: Written,
+    /// Rows of its parts with an error, found before or while writing.
+    bad: i64,
+    /// Rows of its parts.
+    rows: usize,
+    /// Index in the file's rows after its last part.
+    end: usize,
+}
+
+impl Batch {
+    async fn start(db: &kernel::db::Db) -> AppResult<Batch> {
+        let mut tx = db.begin_write().await?;
+        let bulk = Bulk::start(&mut tx).await?;
+        Ok(Batch {
+            tx,
+            bulk,
+            written: Written::default(),
+            bad: 0,
+            rows: 0,
+            end: 0,
+        })
+    }
+
+    /// Commits the rows with the job's counters (`total` as the reader now guesses it),
+    /// so that a job cut off resumes after them. Returns the errors met while writing;
+    /// `write_errors` keeps all of them with the job.
+    async fn commit(
+        mut self,
+        db: &kernel::db::Db,
+        id: i64,
+        write_errors: &mut Vec<RowError>,
+        total: usize,
+    ) -> AppResult<Vec<RowError>> {
+        self.bulk.finish(&mut self.tx).await?;
+        write_errors.extend(self.written.errors.iter().cloned());
+        sqlx::query(
+            "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
+             failed = failed + $4, errors = $5, total = $6 WHERE id = $7",
+        )
+        .bind(self.end as i64)
+        .bind(self.written.inserted)
+        .bind(self.written.updated)
+        .bind(self.bad)
+        .bind(errors_json(write_errors))
+        .bind(total.max(self.end) as i64)
+        .bind(id)
+        .execute(&mut **self.tx)
+        .await?;
+        self.tx.commit().await?;
+        refresh_statistics(db, false).await?;
+        Ok(self.written.errors)
+    }
 }
 
 /// On PostgreSQL, after a batch: the planner still counts the rows the table had before
@@ -555,11 +624,13 @@ pub async fn run_with(
             return finish(state, id, "done", "import.nothing_written", &part.errors).await;
         }
         let mut tx = db.begin_write().await?;
-        let w = write_batch(&mut tx, &scope, &part.ready, user).await?;
+        let bulk = Bulk::start(&mut tx).await?;
+        let w = write_batch(&mut tx, &bulk, &scope, &part.ready, user).await?;
         if !w.errors.is_empty() {
             drop(tx);
             return finish(state, id, "done", "import.nothing_written", &w.errors).await;
         }
+        bulk.finish(&mut tx).await?;
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
         )
@@ -578,41 +649,50 @@ pub async fn run_with(
     let start = j.processed.max(0) as usize;
     let mut write_errors = if start > 0 { j.errors } else { Vec::new() };
     let mut errors = write_errors.clone();
-    let (parts, mut incoming) = tokio::sync::mpsc::channel(1);
+    let (parts, mut incoming) = tokio::sync::mpsc::channel(4);
     let hint = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let reader = {
         let (cipher, hint) = (cipher.clone(), hint.clone());
         tokio::task::spawn_blocking(move || {
-            produce(&bytes, checker, &cipher, batch, start, &hint, parts)
+            produce(
+                &bytes,
+                checker,
+                &cipher,
+                batch.min(PART),
+                start,
+                &hint,
+                parts,
+            )
         })
     };
-    let mut batches = 0;
+    // Parts are written into one transaction until it holds `size` rows. The first
+    // transactions are small and double up to `batch`, so that the progress shown moves
+    // at once.
+    let mut batches = 0u32;
+    let mut open: Option<Batch> = None;
     while let Some(part) = incoming.recv().await {
         if part.replay {
             errors.extend(part.errors);
             continue;
         }
-        let mut tx = db.begin_write().await?;
-        let w = write_batch(&mut tx, &scope, &part.ready, user).await?;
-        let bad = part.invalid + w.errors.len() as i64;
-        write_errors.extend(w.errors.iter().cloned());
-        sqlx::query(
-            "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
-             failed = failed + $4, errors = $5, total = $6 WHERE id = $7",
-        )
-        .bind(part.end as i64)
-        .bind(w.inserted)
-        .bind(w.updated)
-        .bind(bad)
-        .bind(errors_json(&write_errors))
-        .bind(hint.load(std::sync::atomic::Ordering::Relaxed).max(part.end) as i64)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        tx.commit().await?;
-        refresh_statistics(&db, false).await?;
+        let mut b = match open.take() {
+            Some(b) => b,
+            None => Batch::start(&db).await?,
+        };
+        let w = write_batch(&mut b.tx, &b.bulk, &scope, &part.ready, user).await?;
+        b.bad += part.invalid + w.errors.len() as i64;
+        b.written.inserted += w.inserted;
+        b.written.updated += w.updated;
+        b.written.errors.extend(w.errors);
+        b.rows += part.ready.len() + part.invalid as usize;
+        b.end = part.end;
         errors.extend(part.errors);
-        errors.extend(w.errors);
+        if b.rows < batch.min(FIRST_BATCH << batches.min(20)) {
+            open = Some(b);
+            continue;
+        }
+        let total = hint.load(std::sync::atomic::Ordering::Relaxed);
+        errors.extend(b.commit(&db, id, &mut write_errors, total).await?);
         batches += 1;
         tracing::debug!(
             job = id,
@@ -620,12 +700,16 @@ pub async fn run_with(
             secs = started.elapsed().as_secs_f64(),
             "import batch written"
         );
-        if stop_after.is_some_and(|n| batches >= n) {
+        if stop_after.is_some_and(|n| batches as usize >= n) {
             // Dropping the receiver stops the reader.
             drop(incoming);
             let _ = reader.await;
             return Ok(());
         }
+    }
+    if let Some(b) = open {
+        let total = hint.load(std::sync::atomic::Ordering::Relaxed);
+        errors.extend(b.commit(&db, id, &mut write_errors, total).await?);
     }
     let total = match reader.await.map_err(anyhow::Error::from)? {
         Ok(total) => total,
