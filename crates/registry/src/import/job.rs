@@ -431,20 +431,7 @@ async fn write_batch(
     let stored: Vec<&Stored> = fresh.iter().map(|r| &r.stored).collect();
     let skipped = bulk.insert(tx, &stored, Some(user)).await?;
     w.inserted = (fresh.len() - skipped.len()) as i64;
-    if !skipped.is_empty() {
-        let hashes: Vec<String> = skipped
-            .iter()
-            .filter_map(|&i| fresh[i].stored.id_hash().map(str::to_string))
-            .collect();
-        let known = crate::store::by_id_hashes(tx, &hashes).await?;
-        for &i in &skipped {
-            let r = fresh[i];
-            match r.stored.id_hash().and_then(|h| known.get(h)) {
-                Some(p) => found.push((r, p.clone())),
-                None => return Err(anyhow::anyhow!("resident ID skipped but not found").into()),
-            }
-        }
-    }
+    found.extend(skipped.into_iter().map(|(i, p)| (fresh[i], p)));
     for (r, (pid, unit, version, restricted)) in found {
         if scope.contains(&unit) {
             let stored = r.stored.clone().with_restricted(restricted);
