@@ -373,14 +373,17 @@ pub struct Bulk {
 impl Bulk {
     pub async fn start(tx: &mut WriteTx) -> AppResult<Bulk> {
         let mut ids = None;
-        // SQLite's writer lock is held: the ids after the largest one are free. Rows get
-        // theirs from the bulk, so that it knows whose name pairs to add without reading
-        // the rows back (and a row skipped for its ID leaves a gap, as a rollback would).
+        // SQLite's writer lock is held: the ids after the largest one ever given (as
+        // AUTOINCREMENT would, never one of a person deleted) are free. Rows get theirs
+        // from the bulk, so that it knows whose name pairs to add without reading the
+        // rows back (and a row skipped for its ID leaves a gap, as a rollback would).
         if tx.backend() == kernel::db::Backend::Sqlite {
-            let first =
-                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM persons")
-                    .fetch_one(&mut ***tx)
-                    .await?;
+            let first = sqlx::query_scalar::<_, i64>(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM persons), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'persons'), 0)) + 1",
+            )
+            .fetch_one(&mut ***tx)
+            .await?;
             ids = Some((first, first));
         }
         Ok(Bulk {

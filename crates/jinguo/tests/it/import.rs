@@ -39,6 +39,25 @@ fn job_id(r: &Resp) -> i64 {
         .unwrap()
 }
 
+/// Checks that the name pairs the import made (SQLite) or its trigger (PostgreSQL) are
+/// those of every active name, no more, no fewer; returns how many there are.
+async fn name_pairs_stored(app: &TestApp) -> i64 {
+    let pairs =
+        "SELECT DISTINCT substr(p.name, CAST(k.i AS INTEGER), 2) AS gram, p.unit_code, p.id \
+                 FROM persons p JOIN name_positions k ON k.i < length(p.name) \
+                 WHERE p.status = 'active'";
+    let (expected, stored, missing): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT (SELECT COUNT(*) FROM ({pairs}) e), (SELECT COUNT(*) FROM person_grams), \
+         (SELECT COUNT(*) FROM ({pairs}) e WHERE NOT EXISTS (SELECT 1 FROM person_grams g \
+          WHERE g.gram = e.gram AND g.unit_code = e.unit_code AND g.person_id = e.id))"
+    ))
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((stored, missing), (expected, 0), "name pairs");
+    expected
+}
+
 /// A sheet with a title row, 3 good rows and 4 bad ones.
 fn messy_sheet() -> Vec<u8> {
     let mut wb = Workbook::new();
@@ -100,6 +119,7 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
         ),
         (Some(7), Some(3), Some(4))
     );
+    assert!(name_pairs_stored(&app).await >= 3);
     let errors: Vec<(i64, String, String)> = j["errors"]
         .as_array()
         .unwrap()
@@ -346,4 +366,6 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
         (Some(0), Some(i64::from(n) - 2))
     );
     assert_eq!(count().await, i64::from(n) - 2 + 1);
+    let pairs = name_pairs_stored(&app).await;
+    assert!(pairs > 2 * (i64::from(n) - 2), "{pairs}");
 });
