@@ -364,15 +364,15 @@ const PAIRS_PER_INSERT: usize = 1_000;
 /// On SQLite their name pairs are added once for all of them, at [`Bulk::finish`], in key
 /// order (PostgreSQL adds them by a statement trigger).
 pub struct Bulk {
-    /// SQLite: the id the next person inserted gets, and the first id of this bulk.
-    ids: Option<(i64, i64)>,
+    /// SQLite: the id the next person inserted gets.
+    next_id: Option<i64>,
     /// SQLite: the name pairs of the persons inserted, `(pair, unit, person id)`.
     pairs: Vec<(String, String, i64)>,
 }
 
 impl Bulk {
     pub async fn start(tx: &mut WriteTx) -> AppResult<Bulk> {
-        let mut ids = None;
+        let mut next_id = None;
         // SQLite's writer lock is held: the ids after the largest one ever given (as
         // AUTOINCREMENT would, never one of a person deleted) are free. Rows get theirs
         // from the bulk, so that it knows whose name pairs to add without reading the
@@ -384,10 +384,10 @@ impl Bulk {
             )
             .fetch_one(&mut ***tx)
             .await?;
-            ids = Some((first, first));
+            next_id = Some(first);
         }
         Ok(Bulk {
-            ids,
+            next_id,
             pairs: Vec::new(),
         })
     }
@@ -404,7 +404,7 @@ impl Bulk {
     ) -> AppResult<Vec<(usize, Registered)>> {
         let now = now_ms();
         let backend = tx.backend();
-        let base = self.ids.map(|(next, _)| next);
+        let base = self.next_id;
         // A multi-row insert that may abort halfway makes SQLite copy every page it touches
         // to a statement journal first. The whole transaction is given up on any error
         // anyway, so a failing row may fail the statement instead of undoing it.
@@ -492,7 +492,7 @@ impl Bulk {
                 }
             }
         }
-        if let Some((next, _)) = &mut self.ids {
+        if let Some(next) = &mut self.next_id {
             *next += rows.len() as i64;
         }
         let unknown: Vec<String> = skipped
@@ -519,7 +519,8 @@ impl Bulk {
     /// the persons inserted, in key order (sorted here, they cost SQLite a third of what
     /// reading the new rows back and sorting them did).
     pub async fn finish(mut self, tx: &mut WriteTx) -> AppResult<()> {
-        if self.ids.is_none() || self.pairs.is_empty() {
+        // PostgreSQL's trigger has added them: the bulk kept none.
+        if self.pairs.is_empty() {
             return Ok(());
         }
         self.pairs.sort_unstable();

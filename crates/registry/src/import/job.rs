@@ -655,7 +655,7 @@ pub async fn run_with(
             )
         })
     };
-    // Parts are written into one transaction until it holds `size` rows. The first
+    // Parts are written into one transaction until it holds enough rows. The first
     // transactions are small and double up to `batch`, so that the progress shown moves
     // at once.
     let mut batches = 0u32;
