@@ -114,6 +114,8 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
     }
     let path = tmp.join("persons.xlsx");
     wb.save(&path)?;
+    // The workbook in memory (a gigabyte and more) is not the import's.
+    drop(wb);
     println!(
         "sheet of {rows} rows written in {:.1} s",
         t.elapsed().as_secs_f64()
