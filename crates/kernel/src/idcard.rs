@@ -111,7 +111,7 @@ impl ResidentId {
         if !PROVINCES.contains(&province) {
             return Err(IdError::Region);
         }
-        let birth = NaiveDate::parse_from_str(&full[6..14], "%Y%m%d").map_err(|_| IdError::Date)?;
+        let birth = crate::time::from_yyyymmdd(&full[6..14]).ok_or(IdError::Date)?;
         if birth > today || birth < NaiveDate::from_ymd_opt(1890, 1, 1).unwrap_or(birth) {
             return Err(IdError::Date);
         }
@@ -146,7 +146,7 @@ impl ResidentId {
     }
 
     pub fn birth_date(&self) -> NaiveDate {
-        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").unwrap_or_default()
+        crate::time::from_yyyymmdd(&self.0[6..14]).unwrap_or_default()
     }
 
     pub fn sex(&self) -> Sex {

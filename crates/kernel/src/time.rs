@@ -1,7 +1,7 @@
 //! Times are stored as UTC Unix milliseconds and shown in China Standard Time (UTC+8, no
 //! daylight saving), so a fixed offset is exact.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 
 pub fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
@@ -22,14 +22,30 @@ pub fn format_ms(ms: i64) -> String {
 /// `20230501` (full-width digits too).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = crate::text::normalize_digits(s);
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
+    if let Some(d) = from_yyyymmdd(&s) {
+        return Some(d);
     }
     let s = s
         .trim_end_matches('日')
         .trim_end_matches('号')
         .replace(['/', '.', '年', '月'], "-");
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
+}
+
+/// A date written as 8 ASCII digits, `YYYYMMDD` (as in a resident ID), read by hand:
+/// chrono's format parser was a tenth of an import's checks.
+pub fn from_yyyymmdd(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
+}
+
+/// `YYYY-MM-DD`, the stored form of a date.
+pub fn iso_date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// Today in China.
@@ -41,9 +57,9 @@ pub fn today() -> NaiveDate {
 /// The error is the catalogue key of the field message.
 pub fn past_or_today(raw: &str) -> Result<String, &'static str> {
     match raw.trim() {
-        "" => Ok(today().format("%Y-%m-%d").to_string()),
+        "" => Ok(iso_date(today())),
         s => match parse_date(s) {
-            Some(d) if d <= today() => Ok(d.format("%Y-%m-%d").to_string()),
+            Some(d) if d <= today() => Ok(iso_date(d)),
             _ => Err("field.date_invalid"),
         },
     }
@@ -85,5 +101,29 @@ mod tests {
             NaiveDate::from_ymd_opt(2023, 6, 1)
         );
         assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("20261301"), None);
+    }
+
+    #[test]
+    fn eight_digit_dates_and_their_iso_form() {
+        let d = NaiveDate::from_ymd_opt(1940, 2, 29).unwrap();
+        assert_eq!(from_yyyymmdd("19400229"), Some(d));
+        assert_eq!(iso_date(d), "1940-02-29");
+        assert_eq!(
+            iso_date(NaiveDate::from_ymd_opt(987, 1, 5).unwrap()),
+            "0987-01-05"
+        );
+        for bad in [
+            "19410229",
+            "19401301",
+            "19400100",
+            "1940010",
+            "194001011",
+            "1940-1-1",
+            "１９４００１０１",
+            "",
+        ] {
+            assert_eq!(from_yyyymmdd(bad), None, "{bad}");
+        }
     }
 }

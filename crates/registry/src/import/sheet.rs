@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{DataRef, Reader, Xlsx};
 use kernel::i18n::{Lang, Tr};
 
 use super::{Column, COLUMNS};
@@ -35,20 +35,22 @@ impl SheetError {
 /// Largest file accepted (a million rows of persons fit in well under this).
 pub const MAX_BYTES: usize = 200 * 1024 * 1024;
 
-/// One cell as text; dates in date columns come as `YYYY-MM-DD`.
-fn cell_text(d: &Data) -> String {
+/// One cell as text; dates in date columns come as `YYYY-MM-DD`. Read from the cell as
+/// the reader gives it: a shared string is copied once, trimmed.
+fn cell_text(d: &DataRef) -> String {
     match d {
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => kernel::time::from_excel_serial(dt.as_f64())
-            .map(|d| d.format("%Y-%m-%d").to_string())
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) => kernel::time::from_excel_serial(dt.as_f64())
+            .map(kernel::time::iso_date)
             .unwrap_or_default(),
-        Data::DateTimeIso(s) => s.chars().take(10).collect(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(_) | Data::Empty => String::new(),
+        DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
+        DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(_) | DataRef::Empty => String::new(),
     }
 }
 
@@ -92,17 +94,20 @@ pub fn each_row(
         rows_hint(cells.dimensions().end.0 as usize + 1);
         // Cells come row by row; a merged cell carries its value in its first cell only.
         let mut current: Vec<String> = Vec::new();
+        let mut width = 0;
         let mut at = 0usize;
         while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Corrupt)? {
             let (r, c) = cell.get_position();
             let (r, c) = (r as usize, c as usize);
             while at < r {
-                if !row(at + 1, std::mem::take(&mut current)) {
+                width = width.max(current.len());
+                let next = Vec::with_capacity(if current.is_empty() { 0 } else { width });
+                if !row(at + 1, std::mem::replace(&mut current, next)) {
                     return Ok(());
                 }
                 at += 1;
             }
-            let text = cell_text(&Data::from(cell.get_value().clone()));
+            let text = cell_text(cell.get_value());
             if !text.is_empty() {
                 if current.len() <= c {
                     current.resize(c + 1, String::new());
@@ -196,26 +201,26 @@ pub fn find_header(rows: &[Vec<String>]) -> Result<(usize, HashMap<Column, usize
 /// The data rows as person inputs, with their row numbers as the spreadsheet shows them
 /// (1-based); empty rows are skipped.
 pub fn inputs(
-    rows: &[Vec<String>],
+    rows: Vec<Vec<String>>,
     header: usize,
     cols: &HashMap<Column, usize>,
 ) -> Vec<(usize, PersonInput)> {
-    rows.iter()
+    rows.into_iter()
         .enumerate()
         .skip(header + 1)
         .filter_map(|(i, r)| input_of(r, cols).map(|p| (i + 1, p)))
         .collect()
 }
 
-/// One row as a person's input; none for an empty row.
-pub fn input_of(row: &[String], cols: &HashMap<Column, usize>) -> Option<PersonInput> {
+/// One row as a person's input (its cells moved, not copied); none for an empty row.
+pub fn input_of(mut row: Vec<String>, cols: &HashMap<Column, usize>) -> Option<PersonInput> {
     if row.iter().all(|c| c.trim().is_empty()) {
         return None;
     }
-    let get = |c: Column| -> String {
+    let mut get = |c: Column| -> String {
         cols.get(&c)
-            .and_then(|i| row.get(*i))
-            .cloned()
+            .and_then(|i| row.get_mut(*i))
+            .map(std::mem::take)
             .unwrap_or_default()
     };
     Some(PersonInput {
@@ -307,7 +312,7 @@ mod tests {
         assert_eq!(h, 1);
         assert_eq!(cols[&Column::Name], 1);
         assert_eq!(cols[&Column::UnitCode], 7);
-        let inputs = inputs(&rows, h, &cols);
+        let inputs = inputs(rows, h, &cols);
         let numbers: Vec<usize> = inputs.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             numbers,
@@ -335,7 +340,7 @@ mod tests {
             .encode("姓名,居住地代码,性别,出生日期\n王芳,430523100001,女,2001.2.3\n");
         let rows = read(&gbk).unwrap();
         let (h, cols) = find_header(&rows).unwrap();
-        let i = inputs(&rows, h, &cols);
+        let i = inputs(rows, h, &cols);
         assert_eq!(i[0].1.name, "王芳");
         assert_eq!(i[0].1.birth_date, "2001.2.3");
         assert_eq!(

@@ -101,6 +101,6 @@ mod tests {
         let (h, cols) = super::super::sheet::find_header(&rows).unwrap();
         assert_eq!(h, 0);
         assert_eq!(cols.len(), COLUMNS.len());
-        assert!(super::super::sheet::inputs(&rows, h, &cols).is_empty());
+        assert!(super::super::sheet::inputs(rows, h, &cols).is_empty());
     }
 }
