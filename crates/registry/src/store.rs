@@ -360,6 +360,9 @@ const ROWS_PER_INSERT: usize = 500;
 /// Name pairs of one insert statement in bulk.
 const PAIRS_PER_INSERT: usize = 1_000;
 
+/// A name pair of a person inserted in bulk: `(pair, unit number, person id)`.
+type NamePair = ((char, char), u32, i64);
+
 /// Persons inserted in bulk within one transaction, in one statement per 500 (import).
 /// On SQLite their name pairs are added once for all of them, at [`Bulk::finish`], in key
 /// order (PostgreSQL adds them by a statement trigger).
@@ -369,7 +372,7 @@ pub struct Bulk {
     /// SQLite: the name pairs of the persons inserted, `(pair, unit, person id)`, the unit
     /// by its number in `units`: a few bytes each instead of two strings (a million
     /// persons give two million pairs).
-    pairs: Vec<((char, char), u32, i64)>,
+    pairs: Vec<NamePair>,
     /// SQLite: the units of the persons inserted, and their numbers.
     units: Vec<String>,
     unit_numbers: HashMap<String, u32>,
@@ -561,8 +564,7 @@ impl Bulk {
                 kernel::db::value_tuples(backend, n, 3)
             )
         };
-        let chunks: Vec<&[((char, char), u32, i64)]> =
-            self.pairs.chunks(PAIRS_PER_INSERT).collect();
+        let chunks: Vec<&[NamePair]> = self.pairs.chunks(PAIRS_PER_INSERT).collect();
         let full = sql(PAIRS_PER_INSERT);
         let last = sql(chunks.last().map_or(0, |c| c.len()));
         let query = |c: usize| {
