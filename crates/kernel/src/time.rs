@@ -33,7 +33,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// A date written as 8 ASCII digits, `YYYYMMDD` (as in a resident ID), read by hand:
-/// chrono's format parser was a tenth of an import's checks.
+/// chrono's format parser and formatter took 2–3% of a million-row import's CPU.
 pub fn from_yyyymmdd(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
