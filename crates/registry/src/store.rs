@@ -373,9 +373,8 @@ pub struct Bulk {
     /// by its number in `units`: a few bytes each instead of two strings (a million
     /// persons give two million pairs).
     pairs: Vec<NamePair>,
-    /// SQLite: the units of the persons inserted, and their numbers.
-    units: Vec<String>,
-    unit_numbers: HashMap<String, u32>,
+    /// SQLite: the units of the persons inserted, by their numbers.
+    units: HashMap<String, u32>,
 }
 
 impl Bulk {
@@ -397,8 +396,7 @@ impl Bulk {
         Ok(Bulk {
             next_id,
             pairs: Vec::new(),
-            units: Vec::new(),
-            unit_numbers: HashMap::new(),
+            units: HashMap::new(),
         })
     }
 
@@ -494,15 +492,7 @@ impl Bulk {
                                 known.insert(h.to_string(), f.clone());
                             }
                             _ => {
-                                let unit = match self.unit_numbers.get(p.unit_code()) {
-                                    Some(&n) => n,
-                                    None => {
-                                        let n = self.units.len() as u32;
-                                        self.units.push(p.unit_code().to_string());
-                                        self.unit_numbers.insert(p.unit_code().to_string(), n);
-                                        n
-                                    }
-                                };
+                                let unit = self.unit_number(p.unit_code());
                                 self.pairs
                                     .extend(name_pairs(p.name()).map(|pair| (pair, unit, id)));
                             }
@@ -534,6 +524,17 @@ impl Bulk {
             .collect()
     }
 
+    /// The number of a unit among those of the persons inserted (one string per unit, not
+    /// per person).
+    fn unit_number(&mut self, unit: &str) -> u32 {
+        if let Some(&n) = self.units.get(unit) {
+            return n;
+        }
+        let n = self.units.len() as u32;
+        self.units.insert(unit.to_string(), n);
+        n
+    }
+
     /// Completes the inserts before the transaction commits: on SQLite, the name pairs of
     /// the persons inserted, in key order (sorted here, they cost SQLite a third of what
     /// reading the new rows back and sorting them did).
@@ -544,14 +545,13 @@ impl Bulk {
         }
         // Units renumbered in their text's order, so that the pairs sort in key order:
         // characters compare as their UTF-8 text does.
-        let mut units = std::mem::take(&mut self.units);
-        let mut order: Vec<u32> = (0..units.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| units[a as usize].cmp(&units[b as usize]));
-        let mut rank = vec![0u32; units.len()];
-        for (r, &u) in order.iter().enumerate() {
-            rank[u as usize] = r as u32;
-        }
+        let mut units: Vec<(&str, u32)> =
+            self.units.iter().map(|(u, &n)| (u.as_str(), n)).collect();
         units.sort_unstable();
+        let mut rank = vec![0u32; units.len()];
+        for (r, &(_, n)) in units.iter().enumerate() {
+            rank[n as usize] = r as u32;
+        }
         for pair in &mut self.pairs {
             pair.1 = rank[pair.1 as usize];
         }
@@ -577,7 +577,7 @@ impl Bulk {
             for ((a, b), unit, id) in chunk {
                 q = q
                     .bind(String::from_iter([*a, *b]))
-                    .bind(units[*unit as usize].as_str())
+                    .bind(units[*unit as usize].0)
                     .bind(*id);
             }
             q

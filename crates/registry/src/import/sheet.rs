@@ -101,7 +101,7 @@ pub fn each_row(
             let (r, c) = (r as usize, c as usize);
             while at < r {
                 width = width.max(current.len());
-                let next = Vec::with_capacity(if current.is_empty() { 0 } else { width });
+                let next = Vec::with_capacity(width);
                 if !row(at + 1, std::mem::replace(&mut current, next)) {
                     return Ok(());
                 }
