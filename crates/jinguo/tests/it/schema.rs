@@ -83,3 +83,27 @@ on_both!(failed_migration_changes_nothing, |app| {
         0
     );
 });
+
+/// A new SQLite database is made of 8 KB pages (a million-person import writes through
+/// half the B-tree pages of 4 KB ones) and keeps its checkpoint at 64 MB of WAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_sqlite_databases_have_8k_pages() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let pool = app.db.pool();
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let checkpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (page, checkpoint * page, mode.as_str()),
+        (8192, 64 << 20, "wal")
+    );
+}
