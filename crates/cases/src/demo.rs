@@ -2,9 +2,10 @@
 //! stage, so that lists, deadlines and figures have something to show. Never used outside
 //! `jinguo demo`.
 
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use kernel::audit::Actor;
 use kernel::crypto::Cipher;
+use kernel::time::iso_date;
 use kernel::Db;
 
 use crate::model::{self, Channel, State};
@@ -84,13 +85,12 @@ pub async fn seed(
             minor: false,
         };
         store::insert_parties(&mut tx, id, &[complainant]).await?;
-        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         store::add_event(
             &mut tx,
             cipher,
             id,
             "receive",
-            &day(received),
+            &iso_date(received),
             "",
             &serde_json::json!({"channel": Channel::ALL[i % 7].as_str(), "type": kind}),
             &actor,
@@ -109,17 +109,17 @@ pub async fn seed(
                     State::Accepted
                 },
                 decision: "accepted".into(),
-                decided_date: Some(day(accepted)),
-                accepted_date: Some(day(accepted)),
-                resolution_due: Some(day(model::resolution_due_base(accepted))),
+                decided_date: Some(iso_date(accepted)),
+                accepted_date: Some(iso_date(accepted)),
+                resolution_due: Some(iso_date(model::resolution_due_base(accepted))),
                 supervision_due: None,
                 supervisor_unit: None,
-                closed_date: closed.map(day),
+                closed_date: closed.map(iso_date),
                 score: None,
                 extension_days: 0,
                 reopened: 0,
                 transferred: 0,
-                since_date: day(closed.unwrap_or(accepted)),
+                since_date: iso_date(closed.unwrap_or(accepted)),
                 risk_level: String::new(),
                 handler_id: None,
                 decline_reason: String::new(),
@@ -131,13 +131,13 @@ pub async fn seed(
                 pending_referrals: 0,
                 restricted: kind == "domestic_violence",
             };
-            store::save(&mut tx, id, 1, &day(received), &t).await?;
+            store::save(&mut tx, id, 1, &iso_date(received), &t).await?;
             store::add_event(
                 &mut tx,
                 cipher,
                 id,
                 "accept",
-                &day(accepted),
+                &iso_date(accepted),
                 "",
                 &serde_json::Value::Null,
                 &actor,
@@ -149,7 +149,7 @@ pub async fn seed(
                     cipher,
                     id,
                     "close",
-                    &day(c),
+                    &iso_date(c),
                     "经调解，双方达成协议。",
                     &serde_json::Value::Null,
                     &actor,

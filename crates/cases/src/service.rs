@@ -9,6 +9,7 @@ use kernel::auth::{Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::scope::Scope;
 use kernel::state::AppState;
+use kernel::time::iso_date;
 use registry::person::PersonInput;
 use serde::{Deserialize, Deserializer};
 use sqlx::Row;
@@ -65,10 +66,6 @@ fn text(field: &str, raw: &str, required: bool, max: usize, errs: &mut Vec<Field
 /// Whether the account reads English (case type names are data in both languages).
 pub fn en(ctx: &Ctx) -> bool {
     ctx.tr.code() == "en"
-}
-
-fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
 }
 
 /// A typed date, not in the future; empty means today.
@@ -275,7 +272,7 @@ async fn write_intake(
         &state.cipher,
         id,
         "receive",
-        &day(c.received),
+        &iso_date(c.received),
         "",
         &serde_json::json!({"channel": c.channel.as_str(), "type": c.type_code, "repeat_of": repeat_of}),
         &ctx.actor(),
@@ -471,7 +468,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
     }
     let mut errs = Vec::new();
     let date = past_date("date", &input.date, &mut errs);
-    if date.is_some_and(|d| day(d) < c.received_date) {
+    if date.is_some_and(|d| iso_date(d) < c.received_date) {
         errs.push(FieldError::new("date", "case.date_before_received"));
     }
     let mut t = c.t.clone();
@@ -559,7 +556,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
                 let until = match input.valid_until.trim() {
                     "" => None,
                     s => match kernel::time::parse_date(s) {
-                        Some(u) if date.is_none_or(|d| u >= d) => Some(day(u)),
+                        Some(u) if date.is_none_or(|d| u >= d) => Some(iso_date(u)),
                         _ => {
                             errs.push(FieldError::new("valid_until", "field.date_invalid"));
                             None
@@ -631,7 +628,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
             }
             let days = input.days.unwrap_or(0);
             if let Some(a) = c.t.accepted_date.as_deref() {
-                t.resolution_due = Some(day(model::resolution_due(Case::date(a), days)));
+                t.resolution_due = Some(iso_date(model::resolution_due(Case::date(a), days)));
             }
             t.extension_days = days;
             content = text("reason", &input.reason, false, 1000, &mut errs);
@@ -649,7 +646,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
             if due.is_none() {
                 errs.push(FieldError::new("due", "field.date_invalid"));
             }
-            t.supervision_due = due.map(day);
+            t.supervision_due = due.map(iso_date);
             t.supervisor_unit = Some(ctx.p.unit_code.clone());
             content = text("content", &input.content, false, 1000, &mut errs);
             detail = serde_json::json!({"due": t.supervision_due, "unit": ctx.p.unit_code});
@@ -660,7 +657,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
         "close" => {
             t.result = text("content", &input.content, true, 5000, &mut errs);
             content = t.result.clone();
-            t.closed_date = date.map(day);
+            t.closed_date = date.map(iso_date);
             Move::Close
         }
         "follow_up" => {
@@ -710,28 +707,28 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
     match mv {
         Move::Accept => {
             t.decision = "accepted".into();
-            t.decided_date = Some(day(date));
-            t.accepted_date = Some(day(date));
-            t.resolution_due = Some(day(model::resolution_due_base(date)));
+            t.decided_date = Some(iso_date(date));
+            t.accepted_date = Some(iso_date(date));
+            t.resolution_due = Some(iso_date(model::resolution_due_base(date)));
         }
         Move::Decline => {
             t.decision = "declined".into();
-            t.decided_date = Some(day(date));
+            t.decided_date = Some(iso_date(date));
         }
         _ => {}
     }
-    t.since_date = day(date);
+    t.since_date = iso_date(date);
     let version = input.version.unwrap_or(c.version);
     let mut tx = kernel::audit::begin(db).await?;
     if !store::save(&mut tx, id, version, &c.t.since_date, &t).await? {
         return Err(AppError::Conflict("case.changed"));
     }
     if let Some((partner, _)) = &referral {
-        let rid = store::insert_referral(&mut tx, id, *partner, &day(date), &content).await?;
+        let rid = store::insert_referral(&mut tx, id, *partner, &iso_date(date), &content).await?;
         detail["referral"] = rid.into();
     }
     if let Some((rid, a)) = answer {
-        if !store::answer_referral(&mut tx, id, rid, a, &day(date), &content).await? {
+        if !store::answer_referral(&mut tx, id, rid, a, &iso_date(date), &content).await? {
             return Err(AppError::Conflict("case.changed"));
         }
     }
@@ -744,7 +741,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
         &state.cipher,
         id,
         kind,
-        &day(date),
+        &iso_date(date),
         &content,
         &detail,
         &ctx.actor(),
@@ -759,7 +756,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &MoveInput) -> App
             &format!("case:{id}"),
         )
         .detail(
-            serde_json::json!({"date": day(date), "state": t.state.as_str(), "detail": detail}),
+            serde_json::json!({"date": iso_date(date), "state": t.state.as_str(), "detail": detail}),
         ),
     )
     .await?;
@@ -1004,7 +1001,7 @@ pub async fn assess(
     {
         return Err(AppError::Conflict("case.changed"));
     }
-    let today = day(kernel::time::today().max(Case::date(&c.t.since_date)));
+    let today = iso_date(kernel::time::today().max(Case::date(&c.t.since_date)));
     let detail = serde_json::json!({"score": score, "level": level.as_str(), "yes": input.yes});
     store::add_event(
         &mut tx,

@@ -6,6 +6,7 @@ use kernel::crypto::Cipher;
 use kernel::db::{now_ms, Db, WriteTx};
 use kernel::error::{AppError, AppResult};
 use kernel::scope::Scope;
+use kernel::time::iso_date;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -261,10 +262,7 @@ pub const DUE_SQL: &str = "CASE \
     ELSE NULL END";
 
 pub fn plus_days(d: NaiveDate, n: u64) -> String {
-    d.checked_add_days(chrono::Days::new(n))
-        .unwrap_or(d)
-        .format("%Y-%m-%d")
-        .to_string()
+    iso_date(d.checked_add_days(chrono::Days::new(n)).unwrap_or(d))
 }
 
 /// Cases of the scope matching the filter, `limit` rows from `offset`.
@@ -430,7 +428,7 @@ pub struct NewCase<'a> {
 
 pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     let now = now_ms();
-    let received = c.received.format("%Y-%m-%d").to_string();
+    let received = iso_date(c.received);
     let id = sqlx::query_scalar(
         "INSERT INTO cases (county_code, unit_code, first_unit_code, type_code, channel, received_date, \
          received_month, state, acceptance_due, since_date, summary, request, restricted, \
@@ -443,7 +441,7 @@ pub async fn insert(tx: &mut WriteTx, c: &NewCase<'_>) -> AppResult<i64> {
     .bind(c.type_code)
     .bind(c.channel.as_str())
     .bind(&received)
-    .bind(model::acceptance_due(c.received).format("%Y-%m-%d").to_string())
+    .bind(iso_date(model::acceptance_due(c.received)))
     .bind(&c.summary_enc)
     .bind(&c.request_enc)
     .bind(c.restricted as i64)
@@ -921,12 +919,12 @@ pub async fn repeat_of(
     type_code: &str,
     received: NaiveDate,
 ) -> AppResult<Option<i64>> {
-    let day = received.format("%Y-%m-%d").to_string();
-    let window = received
-        .checked_sub_days(chrono::Days::new(model::REPEAT_DAYS))
-        .unwrap_or(received)
-        .format("%Y-%m-%d")
-        .to_string();
+    let day = iso_date(received);
+    let window = iso_date(
+        received
+            .checked_sub_days(chrono::Days::new(model::REPEAT_DAYS))
+            .unwrap_or(received),
+    );
     Ok(sqlx::query_scalar(
         "SELECT id FROM cases WHERE complainant_hash = $1 AND type_code = $2 AND received_date <= $3 \
          AND (state IN ('received', 'accepted', 'assigned', 'in_progress') \

@@ -253,7 +253,7 @@ pub async fn run(
     if days_ago.day() == 1 {
         days_ago = days_ago + Days::new(1);
     }
-    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let day = kernel::time::iso_date;
     let to = day(today);
     for (label, query) in [
         (
@@ -359,7 +359,7 @@ async fn fill(
         let cipher = kernel::crypto::Cipher::new(&[7; 32]);
         cipher.encrypt("反映家庭矛盾，要求妇联协调处理。")
     };
-    let day = |d: NaiveDate| Some(d.format("%Y-%m-%d").to_string());
+    let day = |d: NaiveDate| Some(kernel::time::iso_date(d));
     let mut history = 0;
     let chunk = 400;
     let mut done = 0;

@@ -10,6 +10,8 @@ mod serve;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 /// mimalloc for Rust and, through its override of `malloc`, for the bundled SQLite too:
 /// under a bulk import glibc's allocator spent a third of the database thread's time
 /// walking its free lists.
@@ -26,8 +28,6 @@ fn keep_freed_memory_a_minute() {
     // SAFETY: sets a plain integer option before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 60_000) };
 }
-
-use clap::Parser;
 
 fn main() -> ExitCode {
     keep_freed_memory_a_minute();

@@ -179,7 +179,7 @@ impl BodyChange {
                 return None;
             }
             match crate::time::parse_date(v) {
-                Some(d) => Some(d.format("%Y-%m-%d").to_string()),
+                Some(d) => Some(crate::time::iso_date(d)),
                 None => {
                     errs.push(crate::error::FieldError::new(field, "field.date_invalid"));
                     None

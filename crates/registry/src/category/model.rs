@@ -111,7 +111,7 @@ impl Category {
                     .map(serde_json::Value::from)
                     .map_err(|_| "category.attr_number"),
                 FieldKind::Date => kernel::time::parse_date(&raw)
-                    .map(|d| serde_json::Value::String(d.format("%Y-%m-%d").to_string()))
+                    .map(|d| serde_json::Value::String(kernel::time::iso_date(d)))
                     .ok_or("field.date_invalid"),
                 FieldKind::Choice if f.options.contains(&raw) => Ok(serde_json::Value::String(raw)),
                 FieldKind::Choice => Err("category.attr_choice"),
