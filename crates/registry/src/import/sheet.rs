@@ -244,6 +244,18 @@ mod tests {
     use super::*;
     use rust_xlsxwriter::{Formula, Workbook};
 
+    #[test]
+    fn files_over_the_limit_are_refused_with_their_message() {
+        // Zeroed memory the reader must not touch: the size is checked first.
+        let big = vec![0u8; MAX_BYTES + 1];
+        let seen = each_row(&big, |_| {}, |_, _| true);
+        assert_eq!(seen, Err(SheetError::TooLarge));
+        assert_eq!(
+            kernel::i18n::Tr::default().s(SheetError::TooLarge.key()),
+            "文件超过 200 MB 的上限，请拆分后分批导入。"
+        );
+    }
+
     /// A sheet as people send them: a merged title, a header with `*`, numbers stored as
     /// numbers and as text, serial and text dates, spaces, an empty row, a formula.
     fn messy() -> Vec<u8> {
