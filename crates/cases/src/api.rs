@@ -209,7 +209,7 @@ pub async fn list_calls(
     Ok(Json(
         calls::list(
             &state,
-            &ctx.scope,
+            &ctx,
             q.pending.unwrap_or(false),
             paging.size,
             paging.offset(),

@@ -3,13 +3,14 @@
 
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
-use kernel::db::{now_ms, Db};
+use kernel::db::now_ms;
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::scope::Scope;
 use kernel::state::AppState;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::access::Viewer;
 use crate::service::{self, flexible_bool, IntakeInput, PartyInput};
 
 /// A call as typed.
@@ -32,6 +33,9 @@ pub struct CallInput {
     /// Register the case at once (for a call that needs follow-up)
     #[serde(default, deserialize_with = "flexible_bool")]
     pub open_case: bool,
+    /// Restrict even when the type does not (a minor, a victim in hiding)
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub restricted: bool,
 }
 
 /// A logged call.
@@ -48,6 +52,10 @@ pub struct Call {
     pub needs_follow_up: bool,
     pub case_id: Option<i64>,
     pub actor: String,
+    /// About domestic violence or a minor (by its type, as asked, or by its case)
+    pub restricted: bool,
+    /// Whether the reader may see the caller, phone and summary (empty otherwise)
+    pub readable: bool,
 }
 
 /// What logging a call did.
@@ -78,12 +86,13 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
             .ok(),
     };
     let types = crate::store::types(db, false).await?;
-    if !types
+    let kind = types
         .iter()
-        .any(|t| t.active && t.code == input.type_code.trim())
-    {
+        .find(|t| t.active && t.code == input.type_code.trim());
+    if kind.is_none() {
         errs.push(FieldError::new("type", "case.type_invalid"));
     }
+    let restricted = input.restricted || kind.is_some_and(|k| k.restricted);
     let summary = input.summary.trim().to_string();
     if summary.is_empty() {
         errs.push(FieldError::new("summary", "field.required"));
@@ -100,8 +109,8 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
     let mut tx = kernel::audit::begin(db).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotline_calls (county_code, unit_code, call_date, caller_name, phone_enc, phone_hash, \
-         type_code, summary, needs_follow_up, actor_id, actor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         type_code, summary, needs_follow_up, actor_id, actor, created_at, restricted) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(kernel::org::model::county_of(&unit))
     .bind(&unit)
@@ -115,6 +124,7 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
     .bind(ctx.p.user_id)
     .bind(&ctx.p.username)
     .bind(now_ms())
+    .bind(restricted as i64)
     .fetch_one(&mut **tx)
     .await?;
     audit::append(
@@ -135,7 +145,11 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
 /// Registers the case of a call that needs follow-up: channel hotline, the call's type and
 /// summary, the caller as complainant.
 pub async fn to_case(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<i64> {
-    let c = get(state, &ctx.scope, id).await?;
+    let c = get(state, ctx, id).await?;
+    // Its case would hand the story to whoever registers it.
+    if !c.readable {
+        return Err(AppError::Forbidden);
+    }
     if c.case_id.is_some() {
         return Err(AppError::Conflict("call.has_case"));
     }
@@ -157,62 +171,128 @@ pub async fn to_case(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<i64> {
             ..PartyInput::default()
         }],
         call_id: Some(id),
+        restricted: c.restricted,
         ..IntakeInput::default()
     };
     service::intake(state, ctx, &input).await
 }
 
-const COLUMNS: &str = "id, unit_code, call_date, caller_name, phone_enc, type_code, summary, \
-    needs_follow_up, case_id, actor";
+const COLUMNS: &str = "h.id, h.unit_code, h.call_date, h.caller_name, h.phone_enc, h.type_code, \
+    h.summary, h.needs_follow_up, h.case_id, h.actor, h.restricted";
 
+/// A call as this reader may see it: a restricted call she may not read shows only that it
+/// exists, its date and its type.
 fn call(r: &sqlx::any::AnyRow, state: &AppState) -> Call {
+    let readable = r.get::<i64, _>(11) != 0;
     let dec = |v: Option<String>| v.and_then(|e| state.cipher.decrypt(&e));
     Call {
         id: r.get(0),
         unit_code: r.get(1),
         call_date: r.get(2),
-        caller_name: r.get(3),
-        phone: dec(r.get(4)).map(|p| kernel::idcard::mask_phone(&p)),
+        caller_name: if readable { r.get(3) } else { String::new() },
+        phone: if readable {
+            dec(r.get(4)).map(|p| kernel::idcard::mask_phone(&p))
+        } else {
+            None
+        },
         type_code: r.get(5),
-        summary: dec(r.get(6)).unwrap_or_default(),
+        summary: if readable {
+            dec(r.get(6)).unwrap_or_default()
+        } else {
+            String::new()
+        },
         needs_follow_up: r.get::<i64, _>(7) != 0,
         case_id: r.get(8),
         actor: r.get(9),
+        restricted: r.get::<i64, _>(10) != 0,
+        readable,
     }
 }
 
-pub async fn get(state: &AppState, scope: &Scope, id: i64) -> AppResult<Call> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM hotline_calls WHERE id = $1 AND unit_code >= $2 AND unit_code < $3"
-    ))
-    .bind(id)
-    .bind(scope.lo())
-    .bind(scope.hi())
-    .fetch_optional(state.db().pool())
-    .await?;
-    row.map(|r| call(&r, state)).ok_or(AppError::NotFound)
-}
-
-/// Calls of the scope, newest first; `pending` keeps those awaiting their case.
-pub async fn list(
+/// The calls of the scope that match `cond`, as `viewer` may see them.
+async fn select(
     state: &AppState,
     scope: &Scope,
+    viewer: &Viewer,
+    cond: &str,
+    extra: Vec<i64>,
+    tail: &str,
+) -> AppResult<Vec<Call>> {
+    let mut binds: Vec<String> = vec![scope.lo().to_string(), scope.hi().to_string()];
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    let readable = viewer.call_readable_sql(&mut bind);
+    let n = binds.len();
+    let cond = (0..extra.len()).fold(cond.to_string(), |c, i| {
+        c.replace(&format!("?{i}"), &format!("${}", n + 1 + i))
+    });
+    let sql = format!(
+        "SELECT {COLUMNS}, {readable} FROM hotline_calls h LEFT JOIN cases c ON c.id = h.case_id \
+         WHERE h.unit_code >= $1 AND h.unit_code < $2 AND {cond}{tail}"
+    );
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    for v in extra {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(state.db().pool()).await?;
+    Ok(rows.iter().map(|r| call(r, state)).collect())
+}
+
+/// Writes who read the story of restricted calls (a list shows many at once: one entry).
+async fn audit_reads(state: &AppState, ctx: &Ctx, calls: &[Call]) -> AppResult<()> {
+    let read: Vec<i64> = calls
+        .iter()
+        .filter(|c| c.restricted && c.readable)
+        .map(|c| c.id)
+        .collect();
+    if read.is_empty() {
+        return Ok(());
+    }
+    let mut tx = state.db().begin_write().await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            &ctx.actor(),
+            "call.view",
+            &ctx.p.unit_code,
+            &format!("call:{}", read[0]),
+        )
+        .detail(serde_json::json!({ "calls": read })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One call of the scope, as the reader may see it (not audited: for the services).
+async fn get(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<Call> {
+    select(state, &ctx.scope, &Viewer::of(ctx), "h.id = ?0", vec![id], "")
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// Calls of the scope, newest first; `pending` keeps those awaiting their case. The
+/// restricted ones the reader may read are audited as read.
+pub async fn list(
+    state: &AppState,
+    ctx: &Ctx,
     pending: bool,
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<Call>> {
-    let db: &Db = state.db();
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM hotline_calls WHERE unit_code >= $1 AND unit_code < $2 \
-         AND ($3 = 0 OR (needs_follow_up = 1 AND case_id IS NULL)) \
-         ORDER BY call_date DESC, id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(scope.lo())
-    .bind(scope.hi())
-    .bind(pending as i64)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.iter().map(|r| call(r, state)).collect())
+    let cond = if pending {
+        "h.needs_follow_up = 1 AND h.case_id IS NULL"
+    } else {
+        "1 = 1"
+    };
+    let tail = format!(" ORDER BY h.call_date DESC, h.id DESC LIMIT {limit} OFFSET {offset}");
+    let calls = select(state, &ctx.scope, &Viewer::of(ctx), cond, Vec::new(), &tail).await?;
+    audit_reads(state, ctx, &calls).await?;
+    Ok(calls)
 }

@@ -32,11 +32,13 @@ macro_rules! migration {
 pub const MIGRATIONS: &[Migration] = &[
     migration!(2001, "2001_cases"),
     migration!(2002, "2002_case_tallies"),
+    migration!(2003, "2003_call_restriction"),
 ];
 
 /// The actions the cases capability audits.
 pub const ACTIONS: &[&str] = &[
     "case.create",
+    "call.view",
     "case.view",
     "case.accept",
     "case.decline",

@@ -344,7 +344,7 @@ async fn party(
             .map_err(prefixed)?;
         return Ok(LinkedParty {
             role: p.role.clone(),
-            person_id: Some(l.id),
+            person_id: l.id,
             minor: p.role == "child" || is_minor(l.birth_date, received),
             name: l.name,
             relation,
@@ -454,6 +454,15 @@ pub(crate) async fn readable_case(state: &AppState, ctx: &Ctx, id: i64) -> AppRe
         return Err(AppError::Forbidden);
     }
     Ok(c)
+}
+
+/// Whether the reader may read case `id`: in her scope and readable by the restriction rule.
+async fn may_read(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<bool> {
+    match store::get(state.db(), &state.cipher, &ctx.scope, id, false).await {
+        Ok(_) => store::readable(state.db(), &Viewer::of(ctx), id).await,
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies one move.
@@ -829,8 +838,20 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseView> {
     )
     .await?;
     tx.commit().await?;
+    // The earlier case of a repeat may lie outside what this reader may read.
+    let repeat_of = match c.repeat_of {
+        Some(a) => may_read(state, ctx, a).await?.then_some(a),
+        None => None,
+    };
     v.parties = store::parties(db, id).await?;
     v.events = store::events(db, &state.cipher, id).await?;
+    for e in &mut v.events {
+        if let Some(d) = e.detail.as_object_mut().filter(|d| d.contains_key("repeat_of")) {
+            d.insert("repeat_of".into(), serde_json::json!(repeat_of));
+        }
+    }
+    let mut c = c;
+    c.repeat_of = repeat_of;
     v.referrals = store::referrals(db, id).await?;
     v.grants = store::grants(db, id).await?;
     v.attachments = crate::attachments::list(state, id).await?;

@@ -486,6 +486,8 @@ struct CallForm {
     needs_follow_up: bool,
     #[serde(default, deserialize_with = "flexible_bool")]
     open_case: bool,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    restricted: bool,
 }
 
 #[derive(Deserialize)]
@@ -504,16 +506,12 @@ async fn calls_view(
     let paging = Paging::new(q.page, 50);
     let pending = q.pending.is_some();
     let mut rows =
-        calls::list(state, &ctx.scope, pending, paging.size + 1, paging.offset()).await?;
+        calls::list(state, ctx, pending, paging.size + 1, paging.offset()).await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
     Ok(CallsPage {
         c: Chrome::new(ctx, "cases", ctx.tr.s("call.title").to_string()),
-        types: store::types(state.db(), service::en(ctx))
-            .await?
-            .into_iter()
-            .filter(|t| t.active)
-            .collect(),
+        types: store::types(state.db(), service::en(ctx)).await?,
         rows,
         form,
         errors,
@@ -547,6 +545,7 @@ async fn call_submit(
         summary: f.summary.clone(),
         needs_follow_up: f.needs_follow_up,
         open_case: f.open_case,
+        restricted: f.restricted,
     };
     match calls::log(&state, &ctx, &input).await {
         Ok(l) => Ok(match l.case {
@@ -651,6 +650,13 @@ impl NewPage {
 impl CallsPage {
     fn err(&self, field: &str) -> &'static str {
         error_of(&self.errors, self.c.tr, field)
+    }
+
+    fn type_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.types
+            .iter()
+            .find(|t| t.code == code)
+            .map_or(code, |t| t.name.as_str())
     }
 }
 

@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::person::{Person, PersonInput, Revealed};
-use crate::service::{self, visible};
+use crate::access::Seer;
+use crate::service;
 use crate::store::{self, Filter};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,17 +32,18 @@ pub async fn list_persons(
     Query(f): Query<Filter>,
 ) -> AppResult<Json<Vec<Person>>> {
     let paging = Paging::new(f.page, 100);
+    let seer = Seer::of(&ctx);
     let rows = store::search(
         state.db(),
         &state.cipher,
-        &ctx.scope,
+        &seer,
         &f,
         paging.size,
         paging.offset(),
     )
     .await?;
     Ok(Json(
-        rows.into_iter().map(|r| visible(&ctx, r.person)).collect(),
+        rows.into_iter().map(|r| seer.person(r.person)).collect(),
     ))
 }
 
@@ -69,7 +71,7 @@ pub async fn get_person(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Person>> {
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
-    Ok(Json(visible(&ctx, row.person)))
+    Ok(Json(Seer::of(&ctx).person(row.person)))
 }
 
 /// Replace a person's fields; `version` must be the one read, else 409

@@ -10,7 +10,7 @@ use kernel::error::{AppError, AppResult};
 use kernel::state::AppState;
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::service::visible;
+use crate::access::Seer;
 use crate::store::{self, Filter};
 
 /// Rows one export may hold; a larger list must be narrowed by its filters first.
@@ -46,10 +46,11 @@ pub async fn export_persons(
         category: q.category,
         page: None,
     };
+    let seer = Seer::of(&ctx);
     let rows = store::search(
         state.db(),
         &state.cipher,
-        &ctx.scope,
+        &seer,
         &filter,
         MAX_ROWS + 1,
         0,
@@ -83,15 +84,14 @@ pub async fn export_persons(
         ws.write_string_with_format(0, c as u16, tr.s(h), &bold)
             .map_err(xl)?;
     }
-    let handles = ctx.p.role.has(Perm::HandleCases);
     for (i, row) in rows.iter().enumerate() {
         let r = (i + 1) as u32;
-        let clear = if full && (!row.person.restricted || handles) {
+        let clear = if full && seer.sees(&row.person.unit_code, row.person.restricted) {
             Some(row.reveal(&state.cipher))
         } else {
             None
         };
-        let p = visible(&ctx, row.person.clone());
+        let p = seer.person(row.person.clone());
         let eth = if p.ethnicity.is_empty() {
             String::new()
         } else {

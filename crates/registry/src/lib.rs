@@ -2,6 +2,7 @@
 //! encrypted at rest and masked on screen. Households, categories, pairing help and Excel
 //! import come next (see the note).
 
+pub mod access;
 pub mod api;
 pub mod category;
 pub mod demo;

@@ -6,6 +6,7 @@ use kernel::auth::{Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 
+use crate::access::{self, Found, Reach, Seer};
 use crate::person::{validate, Person, PersonInput, Revealed, ValidPerson};
 use crate::store::{self, PersonRow};
 
@@ -39,27 +40,6 @@ where
     }
 }
 
-/// `刘**`: how a restricted person's name shows to those who may not see her details.
-pub fn masked_name(name: &str) -> String {
-    let first: String = name.chars().take(1).collect();
-    format!("{first}**")
-}
-
-/// What the account may see of a person: a restricted person's details only with the
-/// case-handling permission.
-pub fn visible(ctx: &Ctx, mut p: Person) -> Person {
-    if p.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        p.name = masked_name(&p.name);
-        p.id_number = None;
-        p.phone = None;
-        p.address = None;
-        p.hukou_code.clear();
-        p.notes.clear();
-        p.birth_date.clear();
-    }
-    p
-}
-
 /// Registers a person.
 pub async fn create(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResult<Person> {
     ctx.require(Perm::EditRecords)?;
@@ -74,7 +54,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &PersonInput) -> AppResu
             &v.unit_code,
             &format!("person:{id}"),
         )
-        .detail(serde_json::json!({"name": v.name, "has_id": v.id.is_some()})),
+        .detail(create_detail(&v)),
     )
     .await?;
     tx.commit().await?;
@@ -92,9 +72,7 @@ pub async fn update(
 ) -> AppResult<Person> {
     ctx.require(Perm::EditRecords)?;
     let before = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
-    if before.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    Seer::of(ctx).may_change(&before.person.unit_code, before.person.restricted)?;
     let v = checked(state, ctx, input).await?;
     let version = input.version.unwrap_or(before.person.version);
     let mut tx = state.db().begin_write().await?;
@@ -154,9 +132,7 @@ pub async fn update(
 pub async fn reveal(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(PersonRow, Revealed)> {
     ctx.require(Perm::RevealPersonal)?;
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
-    if row.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    Seer::of(ctx).may_change(&row.person.unit_code, row.person.restricted)?;
     let revealed = row.reveal(&state.cipher);
     let mut tx = state.db().begin_write().await?;
     audit::append(
@@ -167,27 +143,40 @@ pub async fn reveal(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(PersonRo
             &row.person.unit_code,
             &format!("person:{id}"),
         )
-        .detail(serde_json::json!({"name": row.person.name,
-                "fields": ["id_number", "phone", "address"]})),
+        .detail(serde_json::json!({"fields": ["id_number", "phone", "address"]})),
     )
     .await?;
     tx.commit().await?;
     Ok((row, revealed))
 }
 
-/// A person another capability refers to (a case's party): found or registered on the spot.
+/// A person another capability refers to (a case's party): found or registered on the spot,
+/// or, when her resident ID is registered outside the caller's area, kept as typed and not
+/// linked (`id` is `None`), so that nothing of the registered person reaches the caller.
 #[derive(Clone, Debug)]
 pub struct Linked {
-    pub id: i64,
+    pub id: Option<i64>,
     pub name: String,
     pub birth_date: Option<chrono::NaiveDate>,
     /// The keyed hash of her resident ID, if she has one
     pub id_hash: Option<String>,
 }
 
+impl Linked {
+    fn of(f: Found) -> Linked {
+        Linked {
+            id: Some(f.id),
+            name: f.name,
+            birth_date: f.birth_date,
+            id_hash: f.id_hash,
+        }
+    }
+}
+
 /// The person `id` of the scope, or the one with the resident ID of `input`, or a new one
 /// registered from `input` with the registry's validation, inside the caller's transaction
-/// (and audited there). Field errors name the registry's fields.
+/// (and audited there). Every lookup goes through [`crate::access`]. Field errors name the
+/// registry's fields.
 pub async fn link(
     state: &AppState,
     ctx: &Ctx,
@@ -195,37 +184,30 @@ pub async fn link(
     id: Option<i64>,
     input: &PersonInput,
 ) -> AppResult<Linked> {
-    let row = |r: sqlx::any::AnyRow| {
-        use sqlx::Row;
-        Linked {
-            id: r.get(0),
-            name: r.get(1),
-            birth_date: r
-                .get::<Option<String>, _>(2)
-                .and_then(|d| kernel::time::parse_date(&d)),
-            id_hash: r.get(3),
-        }
-    };
-    const SQL: &str =
-        "SELECT id, name, birth_date, id_hash FROM persons WHERE status = 'active' AND ";
+    let seer = Seer::of(ctx);
     if let Some(id) = id {
-        let found = sqlx::query(&format!(
-            "{SQL}id = $1 AND unit_code >= $2 AND unit_code < $3"
-        ))
-        .bind(id)
-        .bind(ctx.scope.lo())
-        .bind(ctx.scope.hi())
-        .fetch_optional(&mut ***tx)
-        .await?;
-        return found.map(row).ok_or(AppError::NotFound);
+        return match access::by_number(&mut ***tx, &seer, id).await? {
+            Reach::Person(f) => Ok(Linked::of(f)),
+            Reach::Masked { .. } => Err(AppError::Forbidden),
+            Reach::Elsewhere | Reach::Unknown => Err(AppError::NotFound),
+        };
     }
-    if let Ok(rid) = kernel::idcard::ResidentId::parse(&input.id_number, kernel::time::today()) {
-        let found = sqlx::query(&format!("{SQL}id_hash = $1"))
-            .bind(state.cipher.index("id", rid.as_str()))
-            .fetch_optional(&mut ***tx)
-            .await?;
-        if let Some(r) = found {
-            return Ok(row(r));
+    let today = kernel::time::today();
+    if let Ok(rid) = kernel::idcard::ResidentId::parse(&input.id_number, today) {
+        match access::by_resident_id(&mut ***tx, &state.cipher, &seer, &rid).await? {
+            Reach::Person(f) => return Ok(Linked::of(f)),
+            Reach::Masked { .. } => return Err(AppError::Forbidden),
+            Reach::Elsewhere => {
+                let name = crate::person::clean_name(&input.name)
+                    .map_err(|k| AppError::Invalid(vec![FieldError::new("name", k)]))?;
+                return Ok(Linked {
+                    id: None,
+                    name,
+                    birth_date: Some(rid.birth_date()),
+                    id_hash: Some(state.cipher.index("id", rid.as_str())),
+                });
+            }
+            Reach::Unknown => {}
         }
     }
     let v = checked_on(&mut ***tx, ctx, input).await?;
@@ -238,13 +220,24 @@ pub async fn link(
             &v.unit_code,
             &format!("person:{id}"),
         )
-        .detail(serde_json::json!({"name": v.name, "has_id": v.id.is_some()})),
+        .detail(create_detail(&v)),
     )
     .await?;
     Ok(Linked {
-        id,
+        id: Some(id),
         name: v.name,
         birth_date: Some(v.birth_date),
         id_hash: v.id.map(|i| state.cipher.index("id", i.as_str())),
     })
+}
+
+/// What the audit log keeps of a new person: the log is read by auditors of the whole
+/// area, so a restricted person's name is kept masked.
+fn create_detail(v: &ValidPerson) -> serde_json::Value {
+    let name = if v.restricted {
+        access::masked_name(&v.name)
+    } else {
+        v.name.clone()
+    };
+    serde_json::json!({"name": name, "has_id": v.id.is_some()})
 }

@@ -10,6 +10,7 @@ use kernel::idcard::Sex;
 use kernel::scope::Scope;
 use sqlx::Row;
 
+use crate::access::Seer;
 use crate::person::{masked, Person, Revealed, ValidPerson};
 
 const COLUMNS: &str = "p.id, p.unit_code, o.name, p.hukou_code, p.name, p.sex, p.birth_date, \
@@ -106,15 +107,17 @@ enum Bind {
     S(String),
 }
 
-/// Persons of the scope matching the filter; `limit` rows from `offset`.
+/// Persons of the reader's scope matching the filter; `limit` rows from `offset`. A search
+/// (by name, ID or phone) finds a restricted person only for those who see her details.
 pub async fn search(
     db: &Db,
     cipher: &Cipher,
-    scope: &Scope,
+    seer: &Seer,
     f: &Filter,
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<PersonRow>> {
+    let scope = seer.scope();
     let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
         Some(_) => return Err(AppError::NotFound),
@@ -133,6 +136,9 @@ pub async fn search(
     };
     let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
     if !q.is_empty() {
+        if !seer.sees(scope.unit(), true) {
+            sql.push_str(" AND p.restricted = 0");
+        }
         let today = chrono::Utc::now()
             .with_timezone(&kernel::time::china())
             .date_naive();

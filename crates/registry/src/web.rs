@@ -14,7 +14,8 @@ use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
 
 use crate::person::{Person, PersonInput, Revealed};
-use crate::service::{self, visible};
+use crate::access::Seer;
+use crate::service;
 use crate::store::{self, Filter};
 
 pub fn routes() -> Router<AppState> {
@@ -85,10 +86,11 @@ async fn list_page(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, PER_PAGE);
+    let seer = Seer::of(&ctx);
     let rows = store::search(
         state.db(),
         &state.cipher,
-        &ctx.scope,
+        &seer,
         &f,
         paging.size + 1,
         paging.offset(),
@@ -98,7 +100,7 @@ async fn list_page(
     let persons = rows
         .into_iter()
         .take(paging.size as usize)
-        .map(|r| visible(&ctx, r.person))
+        .map(|r| seer.person(r.person))
         .collect();
     let page = ListPage {
         c: Chrome::new(&ctx, "registry", ctx.tr.s("person.list_title").to_string()),
@@ -206,7 +208,7 @@ async fn membership_views(
     use crate::category::{model::show_value, store as cs};
     let cats = cs::list(state.db()).await?;
     let mut out = Vec::new();
-    for m in cs::of_person(state.db(), person_id).await? {
+    for m in cs::of_person(state.db(), &Seer::of(ctx), person_id).await? {
         let Some(cat) = cats.iter().find(|c| c.code == m.category_code) else {
             continue;
         };
@@ -262,7 +264,7 @@ impl ShowPage {
                 )
             })
             .unwrap_or(-1);
-        let p = visible(ctx, p);
+        let p = Seer::of(&ctx).person(p);
         let memberships = if hidden { Vec::new() } else { memberships };
         ShowPage {
             memberships,

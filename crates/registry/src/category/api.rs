@@ -61,25 +61,14 @@ pub async fn list_members(
     let paging = Paging::new(f.page, 100);
     let rows = store::members(
         state.db(),
-        &ctx.scope,
+        &crate::access::Seer::of(&ctx),
         &code,
         &f,
         paging.size,
         paging.offset(),
     )
     .await?;
-    let handles = ctx.p.role.has(kernel::auth::Perm::HandleCases);
-    Ok(Json(
-        rows.into_iter()
-            .map(|mut m| {
-                if m.person_restricted && !handles {
-                    m.person_name = crate::service::masked_name(&m.person_name);
-                    m.attrs.clear();
-                }
-                m
-            })
-            .collect(),
-    ))
+    Ok(Json(rows))
 }
 
 /// Add a person to a category

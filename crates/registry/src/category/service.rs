@@ -66,9 +66,7 @@ pub async fn assign(
     let person = crate::store::get(state.db(), &state.cipher, &ctx.scope, person_id)
         .await?
         .person;
-    if person.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    crate::access::Seer::of(ctx).may_change(&person.unit_code, person.restricted)?;
     let cat = match store::get(state.db(), input.category.trim()).await {
         Ok(c) if c.active => c,
         _ => {
@@ -127,7 +125,7 @@ pub async fn assign(
     )
     .await?;
     tx.commit().await?;
-    store::get_membership(state.db(), &ctx.scope, id).await
+    store::get_membership(state.db(), &crate::access::Seer::of(ctx), id).await
 }
 
 /// A change to a membership: new attributes, an end, or a reopening.
@@ -152,10 +150,9 @@ pub async fn change(
     input: &ChangeInput,
 ) -> AppResult<Membership> {
     ctx.require(Perm::EditRecords)?;
-    let m = store::get_membership(state.db(), &ctx.scope, id).await?;
-    if m.person_restricted && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    let seer = crate::access::Seer::of(ctx);
+    let m = store::get_membership(state.db(), &seer, id).await?;
+    seer.may_change(&m.unit_code, m.person_restricted)?;
     let cat = store::get(state.db(), &m.category_code).await?;
     let mut errs = Vec::new();
     let (attrs, end, status) = match input.action.as_str() {
@@ -217,5 +214,5 @@ pub async fn change(
     )
     .await?;
     tx.commit().await?;
-    store::get_membership(state.db(), &ctx.scope, id).await
+    store::get_membership(state.db(), &crate::access::Seer::of(ctx), id).await
 }

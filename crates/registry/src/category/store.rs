@@ -4,6 +4,8 @@
 use kernel::db::{now_ms, Db, WriteTx};
 use kernel::error::{AppError, AppResult};
 use kernel::scope::Scope;
+
+use crate::access::{Seer, ShownName};
 use sqlx::Row;
 
 use super::model::{Category, FieldDef};
@@ -83,7 +85,7 @@ pub async fn counts(db: &Db, scope: &Scope) -> AppResult<Vec<(String, i64)>> {
 pub struct Membership {
     pub id: i64,
     pub person_id: i64,
-    pub person_name: String,
+    pub person_name: ShownName,
     pub person_restricted: bool,
     pub category_code: String,
     pub unit_code: String,
@@ -112,16 +114,25 @@ const M_COLUMNS: &str =
     "m.id, m.person_id, p.name, p.restricted, m.category_code, m.unit_code, o.name, \
     m.attrs, m.start_date, m.end_date, m.status, m.version";
 
-fn membership(r: &sqlx::any::AnyRow) -> Membership {
+/// A membership as the reader may see it: a restricted person's name masked and her
+/// group's details left out for those who do not handle her.
+fn membership(r: &sqlx::any::AnyRow, seer: &Seer) -> Membership {
+    let restricted = r.get::<i64, _>(3) != 0;
+    let unit: String = r.get(5);
+    let sees = seer.sees(&unit, restricted);
     Membership {
         id: r.get(0),
         person_id: r.get(1),
-        person_name: r.get(2),
-        person_restricted: r.get::<i64, _>(3) != 0,
+        person_name: seer.name(&r.get::<String, _>(2), &unit, restricted),
+        person_restricted: restricted,
         category_code: r.get(4),
         unit_code: r.get(5),
         unit_name: r.get(6),
-        attrs: serde_json::from_str(&r.get::<String, _>(7)).unwrap_or_default(),
+        attrs: if sees {
+            serde_json::from_str(&r.get::<String, _>(7)).unwrap_or_default()
+        } else {
+            Default::default()
+        },
         start_date: r.get(8),
         end_date: r.get(9),
         status: r.get(10),
@@ -132,7 +143,8 @@ fn membership(r: &sqlx::any::AnyRow) -> Membership {
 const M_FROM: &str = "FROM person_categories m JOIN persons p ON p.id = m.person_id \
     JOIN org_units o ON o.code = m.unit_code";
 
-pub async fn get_membership(db: &Db, scope: &Scope, id: i64) -> AppResult<Membership> {
+pub async fn get_membership(db: &Db, seer: &Seer, id: i64) -> AppResult<Membership> {
+    let scope = seer.scope();
     let row = sqlx::query(&format!(
         "SELECT {M_COLUMNS} {M_FROM} WHERE m.id = $1 AND m.unit_code >= $2 AND m.unit_code < $3"
     ))
@@ -141,17 +153,19 @@ pub async fn get_membership(db: &Db, scope: &Scope, id: i64) -> AppResult<Member
     .bind(scope.hi())
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(membership).ok_or(AppError::NotFound)
+    row.as_ref()
+        .map(|r| membership(r, seer))
+        .ok_or(AppError::NotFound)
 }
 
-pub async fn of_person(db: &Db, person_id: i64) -> AppResult<Vec<Membership>> {
+pub async fn of_person(db: &Db, seer: &Seer, person_id: i64) -> AppResult<Vec<Membership>> {
     let rows = sqlx::query(&format!(
         "SELECT {M_COLUMNS} {M_FROM} WHERE m.person_id = $1 ORDER BY m.status, m.start_date DESC"
     ))
     .bind(person_id)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(membership).collect())
+    Ok(rows.iter().map(|r| membership(r, seer)).collect())
 }
 
 /// Filters of a category's member list.
@@ -166,14 +180,17 @@ pub struct MemberFilter {
     pub page: Option<i64>,
 }
 
+/// Members of a group in the reader's scope; a search by name finds a restricted person
+/// only for those who see her name.
 pub async fn members(
     db: &Db,
-    scope: &Scope,
+    seer: &Seer,
     code: &str,
     f: &MemberFilter,
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<Membership>> {
+    let scope = seer.scope();
     let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
         Some(_) => return Err(AppError::NotFound),
@@ -187,7 +204,7 @@ pub async fn members(
     let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
     let rows = sqlx::query(&format!(
         "SELECT {M_COLUMNS} {M_FROM} WHERE m.category_code = $1 AND m.unit_code >= $2 AND m.unit_code < $3 \
-         AND ($4 = '' OR m.status = $4) AND ($5 = '' OR p.name LIKE $6 ESCAPE '\\') \
+         AND ($4 = '' OR m.status = $4) AND ($5 = '' OR (p.name LIKE $6 ESCAPE '\\' AND (p.restricted = 0 OR $9 = 1))) \
          ORDER BY m.unit_code, p.name, m.id LIMIT $7 OFFSET $8"
     ))
     .bind(code)
@@ -198,9 +215,10 @@ pub async fn members(
     .bind(format!("%{}%", kernel::text::like_escape(&q)))
     .bind(limit)
     .bind(offset)
+    .bind(seer.sees(scope.unit(), true) as i64)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(membership).collect())
+    Ok(rows.iter().map(|r| membership(r, seer)).collect())
 }
 
 pub async fn events(db: &Db, membership_id: i64) -> AppResult<Vec<Event>> {

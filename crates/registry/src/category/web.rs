@@ -76,14 +76,10 @@ struct MembersPage {
     rows: Vec<Membership>,
     page: i64,
     more: bool,
-    handles: bool,
 }
 
 impl MembersPage {
     fn attr(&self, m: &Membership, key: &str) -> String {
-        if m.person_restricted && !self.handles {
-            return String::new();
-        }
         m.attrs.get(key).map(show_value).unwrap_or_default()
     }
 
@@ -94,14 +90,6 @@ impl MembersPage {
             ("q", self.f.q.as_deref()),
         ]);
         format!("/registry/categories/{}?{q}&page={page}", self.cat.code)
-    }
-
-    fn person_name(&self, m: &Membership) -> String {
-        if m.person_restricted && !self.handles {
-            crate::service::masked_name(&m.person_name)
-        } else {
-            m.person_name.clone()
-        }
     }
 }
 
@@ -116,7 +104,7 @@ async fn members_page(
     let paging = Paging::new(f.page, 50);
     let mut rows = store::members(
         state.db(),
-        &ctx.scope,
+        &crate::access::Seer::of(&ctx),
         &code,
         &f,
         paging.size + 1,
@@ -132,7 +120,6 @@ async fn members_page(
         rows,
         page: paging.page,
         more,
-        handles: ctx.p.role.has(Perm::HandleCases),
     }))
 }
 
@@ -225,6 +212,7 @@ async fn assign_view(
     let person = crate::store::get(state.db(), &state.cipher, &ctx.scope, person_id)
         .await?
         .person;
+    let person = crate::access::Seer::of(ctx).person(person);
     let categories: Vec<Category> = store::list(state.db())
         .await?
         .into_iter()

@@ -124,6 +124,7 @@ pub async fn find(state: &AppState, ctx: &Ctx, limit: i64) -> AppResult<Vec<Cand
         .into_iter()
         .filter(|(pair, _)| !dismissed.contains(pair));
     let mut out = Vec::new();
+    let seer = crate::access::Seer::of(ctx);
     for ((a, b), reasons) in pairs.take(limit.max(0) as usize) {
         let pa = crate::store::get(db, &state.cipher, &ctx.scope, a)
             .await?
@@ -132,8 +133,8 @@ pub async fn find(state: &AppState, ctx: &Ctx, limit: i64) -> AppResult<Vec<Cand
             .await?
             .person;
         out.push(Candidate {
-            a: crate::service::visible(ctx, pa),
-            b: crate::service::visible(ctx, pb),
+            a: seer.person(pa),
+            b: seer.person(pb),
             reasons,
         });
     }
@@ -292,9 +293,9 @@ pub async fn merge(state: &AppState, ctx: &Ctx, survivor: i64, merged: i64) -> A
 pub struct MergeRecord {
     pub id: i64,
     pub survivor_id: i64,
-    pub survivor_name: String,
+    pub survivor_name: crate::access::ShownName,
     pub merged_id: i64,
-    pub merged_name: String,
+    pub merged_name: crate::access::ShownName,
     pub merged_at: i64,
     pub actor: String,
     pub undone_at: Option<i64>,
@@ -302,7 +303,8 @@ pub struct MergeRecord {
 
 pub async fn merges(state: &AppState, ctx: &Ctx) -> AppResult<Vec<MergeRecord>> {
     let rows = sqlx::query(
-        "SELECT g.id, g.survivor_id, s.name, g.merged_id, m.name, g.merged_at, g.actor, g.undone_at \
+        "SELECT g.id, g.survivor_id, s.name, g.merged_id, m.name, g.merged_at, g.actor, g.undone_at, \
+         s.unit_code, s.restricted, m.unit_code, m.restricted \
          FROM person_merges g JOIN persons s ON s.id = g.survivor_id JOIN persons m ON m.id = g.merged_id \
          WHERE g.unit_code >= $1 AND g.unit_code < $2 ORDER BY g.id DESC LIMIT 200",
     )
@@ -310,14 +312,22 @@ pub async fn merges(state: &AppState, ctx: &Ctx) -> AppResult<Vec<MergeRecord>> 
     .bind(ctx.scope.hi())
     .fetch_all(state.db().pool())
     .await?;
+    let seer = crate::access::Seer::of(ctx);
+    let name = |r: &sqlx::any::AnyRow, at: usize| {
+        seer.name(
+            &r.get::<String, _>(at),
+            &r.get::<String, _>(at + 6),
+            r.get::<i64, _>(at + 7) != 0,
+        )
+    };
     Ok(rows
         .iter()
         .map(|r| MergeRecord {
             id: r.get(0),
             survivor_id: r.get(1),
-            survivor_name: r.get(2),
+            survivor_name: name(r, 2),
             merged_id: r.get(3),
-            merged_name: r.get(4),
+            merged_name: name(r, 4),
             merged_at: r.get(5),
             actor: r.get(6),
             undone_at: r.get(7),

@@ -1,5 +1,6 @@
 //! `/api/v1/households`: the same services as the pages.
 
+use crate::access::Seer;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -50,7 +51,7 @@ pub async fn get_household(
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Household>> {
-    Ok(Json(store::get(state.db(), &ctx.scope, id).await?))
+    Ok(Json(store::get(state.db(), &Seer::of(&ctx), id).await?))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

@@ -6,29 +6,30 @@ use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 
 use super::store::{self, Household};
+use crate::access::{self, Found, Reach, Seer};
 use super::Relation;
 
-/// Finds a person of the scope by her registry number or her resident ID.
-async fn find_person(state: &AppState, ctx: &Ctx, key: &str) -> AppResult<crate::person::Person> {
+/// Finds a person of the scope by her registry number or her resident ID, through the
+/// registry's one gate; a restricted person is added only by those who handle her.
+async fn find_person(state: &AppState, ctx: &Ctx, key: &str) -> AppResult<Found> {
     let key = kernel::text::normalize_digits(key);
-    let not_found =
-        || AppError::Invalid(vec![FieldError::new("person", "household.person_unknown")]);
-    if let Ok(id) = key.parse::<i64>() {
-        if key.len() < 15 {
-            return crate::store::get(state.db(), &state.cipher, &ctx.scope, id)
-                .await
-                .map(|r| r.person)
-                .map_err(|_| not_found());
+    let seer = Seer::of(ctx);
+    let reach = if key.len() < 15 {
+        match key.parse::<i64>() {
+            Ok(id) => access::by_number(state.db().pool(), &seer, id).await?,
+            Err(_) => Reach::Unknown,
         }
-    }
-    let f = crate::store::Filter {
-        q: Some(key),
-        ..Default::default()
+    } else {
+        match kernel::idcard::ResidentId::parse(&key, kernel::time::today()) {
+            Ok(rid) => access::by_resident_id(state.db().pool(), &state.cipher, &seer, &rid).await?,
+            Err(_) => Reach::Unknown,
+        }
     };
-    let rows = crate::store::search(state.db(), &state.cipher, &ctx.scope, &f, 2, 0).await?;
-    match rows.as_slice() {
-        [one] if f.q.as_deref().is_some_and(|q| q.len() >= 15) => Ok(one.person.clone()),
-        _ => Err(not_found()),
+    let refuse = |k| AppError::Invalid(vec![FieldError::new("person", k)]);
+    match reach {
+        Reach::Person(f) => Ok(f),
+        Reach::Masked { .. } => Err(refuse("household.person_restricted")),
+        Reach::Elsewhere | Reach::Unknown => Err(refuse("household.person_unknown")),
     }
 }
 
@@ -38,6 +39,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, head_person: i64) -> AppResult<
     let head = crate::store::get(state.db(), &state.cipher, &ctx.scope, head_person)
         .await?
         .person;
+    Seer::of(ctx).may_change(&head.unit_code, head.restricted)?;
     let mut tx = state.db().begin_write().await?;
     let id = store::insert(&mut tx, &head.unit_code).await?;
     store::join(&mut tx, id, head.id, Relation::Head).await?;
@@ -53,7 +55,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, head_person: i64) -> AppResult<
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }
 
 /// Adds a person (registry number or resident ID) with her relation to the head.
@@ -65,7 +67,7 @@ pub async fn add_member(
     relation: &str,
 ) -> AppResult<Household> {
     ctx.require(Perm::EditRecords)?;
-    let h = store::get(state.db(), &ctx.scope, id).await?;
+    let h = store::get(state.db(), &Seer::of(ctx), id).await?;
     let mut errs = Vec::new();
     let relation = match Relation::parse(relation) {
         Some(Relation::Head) if h.members.iter().any(|m| m.relation == Relation::Head) => {
@@ -103,7 +105,7 @@ pub async fn add_member(
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }
 
 /// Takes a member out of the household (the record of her membership stays).
@@ -114,7 +116,7 @@ pub async fn remove_member(
     person_id: i64,
 ) -> AppResult<Household> {
     ctx.require(Perm::EditRecords)?;
-    let h = store::get(state.db(), &ctx.scope, id).await?;
+    let h = store::get(state.db(), &Seer::of(ctx), id).await?;
     let mut tx = state.db().begin_write().await?;
     if !store::leave(&mut tx, id, person_id).await? {
         return Err(AppError::NotFound);
@@ -131,7 +133,7 @@ pub async fn remove_member(
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }
 
 /// Moves the household to another village or community of the scope.
@@ -143,7 +145,7 @@ pub async fn relocate(
     version: Option<i64>,
 ) -> AppResult<Household> {
     ctx.require(Perm::EditRecords)?;
-    let mut h = store::get(state.db(), &ctx.scope, id).await?;
+    let mut h = store::get(state.db(), &Seer::of(ctx), id).await?;
     let to = to_unit.trim();
     match kernel::org::store::get(state.db(), &ctx.scope, to).await {
         Ok(u) if u.is_territorial() && u.level == 5 && u.code != h.unit_code => {}
@@ -185,5 +187,5 @@ pub async fn relocate(
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }

@@ -2,7 +2,7 @@
 
 use kernel::db::{now_ms, Db, WriteTx};
 use kernel::error::{AppError, AppResult};
-use kernel::scope::Scope;
+use crate::access::{Seer, ShownName};
 use sqlx::Row;
 
 use super::Relation;
@@ -21,7 +21,7 @@ pub struct Household {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Member {
     pub person_id: i64,
-    pub name: String,
+    pub name: ShownName,
     pub restricted: bool,
     pub relation: Relation,
     pub joined_at: i64,
@@ -35,7 +35,9 @@ pub struct Move {
     pub actor: String,
 }
 
-pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Household> {
+/// A household of the reader's scope, its members named as she may see them.
+pub async fn get(db: &Db, seer: &Seer, id: i64) -> AppResult<Household> {
+    let scope = seer.scope();
     let row = sqlx::query(
         "SELECT h.id, h.unit_code, o.name, h.version FROM households h JOIN org_units o ON o.code = h.unit_code \
          WHERE h.id = $1 AND h.unit_code >= $2 AND h.unit_code < $3",
@@ -47,7 +49,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Household> {
     .await?
     .ok_or(AppError::NotFound)?;
     let members = sqlx::query(
-        "SELECT m.person_id, p.name, p.restricted, m.relation, m.joined_at FROM household_members m \
+        "SELECT m.person_id, p.name, p.restricted, m.relation, m.joined_at, p.unit_code FROM household_members m \
          JOIN persons p ON p.id = m.person_id WHERE m.household_id = $1 AND m.left_at IS NULL \
          ORDER BY CASE WHEN m.relation = 'head' THEN 0 ELSE 1 END, m.id",
     )
@@ -57,7 +59,11 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Household> {
     .iter()
     .map(|r| Member {
         person_id: r.get(0),
-        name: r.get(1),
+        name: seer.name(
+            &r.get::<String, _>(1),
+            &r.get::<String, _>(5),
+            r.get::<i64, _>(2) != 0,
+        ),
         restricted: r.get::<i64, _>(2) != 0,
         relation: Relation::parse(&r.get::<String, _>(3)).unwrap_or(Relation::Other),
         joined_at: r.get(4),

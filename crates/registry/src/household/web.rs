@@ -1,5 +1,6 @@
 //! Household pages: a household with its members and moves; create, add, remove, move.
 
+use crate::access::Seer;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,26 +36,16 @@ struct ShowPage {
     h: Household,
     relations: [Relation; 10],
     can_edit: bool,
-    handles: bool,
     errors: Vec<FieldError>,
 }
 
 impl ShowPage {
-    fn name(&self, m: &super::store::Member) -> String {
-        if m.restricted && !self.handles {
-            crate::service::masked_name(&m.name)
-        } else {
-            m.name.clone()
-        }
-    }
-
     fn new(ctx: &Ctx, h: Household, errors: Vec<FieldError>) -> ShowPage {
         ShowPage {
             c: Chrome::new(ctx, "registry", ctx.tr.s("household.title").to_string()),
             h,
             relations: Relation::ALL,
             can_edit: ctx.p.role.has(Perm::EditRecords),
-            handles: ctx.p.role.has(Perm::HandleCases),
             errors,
         }
     }
@@ -66,7 +57,7 @@ async fn show_page(
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let h = store::get(state.db(), &ctx.scope, id).await?;
+    let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
     Ok(render(&ShowPage::new(&ctx, h, Vec::new())))
 }
 
@@ -100,14 +91,14 @@ async fn redisplay(
     match result {
         Ok(h) => Ok(see_other(&format!("/registry/households/{}", h.id))),
         Err(AppError::Invalid(errors)) => {
-            let h = store::get(state.db(), &ctx.scope, id).await?;
+            let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
             Ok(render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ShowPage::new(ctx, h, errors),
             ))
         }
         Err(AppError::Conflict(k)) => {
-            let h = store::get(state.db(), &ctx.scope, id).await?;
+            let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
             Ok(render_with(
                 StatusCode::CONFLICT,
                 &ShowPage::new(ctx, h, vec![FieldError::new("unit_code", k)]),

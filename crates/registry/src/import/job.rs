@@ -16,6 +16,7 @@ use kernel::state::AppState;
 use sqlx::Row;
 
 use super::sheet;
+use crate::access::Seer;
 use crate::person::{validate, PersonInput, ValidPerson};
 use crate::store::{Bulk, Stored};
 
@@ -401,12 +402,14 @@ struct Written {
 }
 
 /// Writes valid rows: a person already registered (same resident ID, or same name, birth
-/// date and village when there is no ID) is updated, the others inserted together. An ID
-/// registered outside the area is an error of its row.
+/// date and village when there is no ID) is updated, the others inserted together. An update
+/// passes the registry's one permission check ([`Seer::may_change`], as an edit does): an ID
+/// registered outside the area, or a restricted person the importer does not handle, is an
+/// error of its row.
 async fn write_batch(
     tx: &mut WriteTx,
     bulk: &mut Bulk,
-    scope: &Scope,
+    seer: &Seer,
     rows: &[Ready],
     user: i64,
 ) -> AppResult<Written> {
@@ -439,11 +442,13 @@ async fn write_batch(
     w.inserted = (fresh.len() - skipped.len()) as i64;
     found.extend(skipped.into_iter().map(|(i, p)| (fresh[i], p)));
     for (r, (pid, unit, version, restricted)) in found {
-        if scope.contains(&unit) {
+        if seer.may_change(&unit, restricted).is_ok() {
             let stored = r.stored.clone().with_restricted(restricted);
             crate::store::update_stored(tx, pid, version, &stored).await?;
             w.updated += 1;
         } else {
+            // One message for both refusals: the importer learns neither where she is
+            // registered nor that she is restricted.
             w.errors.push(RowError {
                 row: r.row,
                 field: "id_number".into(),
@@ -572,10 +577,17 @@ pub async fn run_with(
     .into_iter()
     .collect();
     let mut checker = Checker::new(villages);
-    let user: i64 = sqlx::query_scalar("SELECT user_id FROM import_jobs WHERE id = $1")
-        .bind(id)
-        .fetch_one(state.db().pool())
-        .await?;
+    let (user, role): (i64, String) = sqlx::query_as(
+        "SELECT j.user_id, u.role FROM import_jobs j JOIN users u ON u.id = j.user_id WHERE j.id = $1",
+    )
+    .bind(id)
+    .fetch_one(state.db().pool())
+    .await?;
+    // The importer's rights as they are now, as an edit by her would be checked.
+    let seer = match kernel::auth::Role::parse(&role) {
+        Some(role) => Seer::new(scope.clone(), role),
+        None => return finish(state, id, "failed", "err.forbidden", &[]).await,
+    };
     let db = state.db().bulk_writer().await?;
     let cipher = Arc::new(state.cipher.clone());
     if j.mode == "all_or_nothing" {
@@ -618,7 +630,7 @@ pub async fn run_with(
         }
         let mut tx = db.begin_write().await?;
         let mut bulk = Bulk::start(&mut tx).await?;
-        let w = write_batch(&mut tx, &mut bulk, &scope, &part.ready, user).await?;
+        let w = write_batch(&mut tx, &mut bulk, &seer, &part.ready, user).await?;
         if !w.errors.is_empty() {
             drop(tx);
             return finish(state, id, "done", "import.nothing_written", &w.errors).await;
@@ -672,7 +684,7 @@ pub async fn run_with(
             Some(b) => b,
             None => Batch::start(&db).await?,
         };
-        let w = write_batch(&mut b.tx, &mut b.bulk, &scope, &part.ready, user).await?;
+        let w = write_batch(&mut b.tx, &mut b.bulk, &seer, &part.ready, user).await?;
         b.bad += part.invalid + w.errors.len() as i64;
         b.written.inserted += w.inserted;
         b.written.updated += w.updated;

@@ -1,5 +1,6 @@
 //! `/api/v1/pairings`: the same services as the pages.
 
+use crate::access::Seer;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -31,7 +32,7 @@ pub async fn list_pairings(
 ) -> AppResult<Json<Vec<Pairing>>> {
     let paging = Paging::new(f.page, 100);
     Ok(Json(
-        store::list(state.db(), &ctx.scope, &f, paging.size, paging.offset()).await?,
+        store::list(state.db(), &Seer::of(&ctx), &f, paging.size, paging.offset()).await?,
     ))
 }
 
@@ -66,7 +67,7 @@ pub async fn get_pairing(
     Path(id): Path<i64>,
 ) -> AppResult<Json<PairingDetail>> {
     Ok(Json(PairingDetail {
-        pairing: store::get(state.db(), &ctx.scope, id).await?,
+        pairing: store::get(state.db(), &Seer::of(&ctx), id).await?,
         visits: store::visits(state.db(), id).await?,
     }))
 }

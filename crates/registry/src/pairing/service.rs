@@ -1,5 +1,6 @@
 //! What pages and API both do with pairings.
 
+use crate::access::Seer;
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
@@ -60,15 +61,19 @@ pub struct Created {
 pub async fn create(state: &AppState, ctx: &Ctx, input: &PairingInput) -> AppResult<Created> {
     ctx.require(Perm::EditRecords)?;
     let db = state.db();
+    let seer = Seer::of(ctx);
+    // A restricted person is paired only by those who handle her: the card names her.
     let (unit_code, person_id, household_id) = match (input.person, input.household) {
         (Some(p), None) => {
             let p = crate::store::get(db, &state.cipher, &ctx.scope, p)
                 .await?
                 .person;
+            seer.may_change(&p.unit_code, p.restricted)?;
             (p.unit_code, Some(p.id), None)
         }
         (None, Some(h)) => {
-            let h = crate::household::store::get(db, &ctx.scope, h).await?;
+            let h = crate::household::store::get(db, &seer, h).await?;
+            seer.may_change(&h.unit_code, h.members.iter().any(|m| m.restricted))?;
             (h.unit_code, None, Some(h.id))
         }
         _ => {
@@ -157,7 +162,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &PairingInput) -> AppRes
     .await?;
     tx.commit().await?;
     Ok(Created {
-        pairing: store::get(db, &ctx.scope, id).await?,
+        pairing: store::get(db, &seer, id).await?,
         helper_pairs,
         limit,
         over_limit: helper_pairs > limit,
@@ -177,7 +182,7 @@ pub struct VisitInput {
 
 pub async fn visit(state: &AppState, ctx: &Ctx, id: i64, input: &VisitInput) -> AppResult<Pairing> {
     ctx.require(Perm::EditRecords)?;
-    let g = store::get(state.db(), &ctx.scope, id).await?;
+    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
     let mut errs = Vec::new();
     if !matches!(input.kind.as_str(), "visit" | "check") {
         errs.push(FieldError::new("kind", "pairing.visit_kind_invalid"));
@@ -214,7 +219,7 @@ pub async fn visit(state: &AppState, ctx: &Ctx, id: i64, input: &VisitInput) -> 
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(&ctx), id).await
 }
 
 /// The year-end acceptance or the end of a pairing.
@@ -239,7 +244,7 @@ pub async fn conclude(
     input: &ConcludeInput,
 ) -> AppResult<Pairing> {
     ctx.require(Perm::EditRecords)?;
-    let g = store::get(state.db(), &ctx.scope, id).await?;
+    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
     let mut errs = Vec::new();
     let date = past_date("date", &input.date, &mut errs);
     if !date.is_empty() && date < g.start_date {
@@ -281,7 +286,7 @@ pub async fn conclude(
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &ctx.scope, id).await
+    store::get(state.db(), &Seer::of(&ctx), id).await
 }
 
 /// Sets how many active pairs a cadre may carry (administrators).

@@ -3,6 +3,8 @@
 use kernel::db::{now_ms, Db, WriteTx};
 use kernel::error::{AppError, AppResult};
 use kernel::scope::Scope;
+
+use crate::access::{Seer, ShownName};
 use sqlx::Row;
 
 use super::HelperKind;
@@ -15,8 +17,8 @@ pub struct Pairing {
     pub unit_name: String,
     pub person_id: Option<i64>,
     pub household_id: Option<i64>,
-    /// The helped person's name, or the household head's
-    pub helped_name: String,
+    /// The helped person's name, or the household head's, as the reader may see it
+    pub helped_name: ShownName,
     pub helper_kind: HelperKind,
     pub helper_user_id: Option<i64>,
     pub helper_name: String,
@@ -50,21 +52,26 @@ pub struct Visit {
 const COLUMNS: &str = "g.id, g.unit_code, o.name, g.person_id, g.household_id, \
     COALESCE(p.name, hp.name, ''), g.helper_kind, g.helper_user_id, g.helper_name, g.family_situation, \
     g.poverty_cause, g.help_direction, g.start_date, g.end_date, g.status, g.acceptance, \
-    g.acceptance_note, g.accepted_at, g.version";
+    g.acceptance_note, g.accepted_at, g.version, COALESCE(p.unit_code, hp.unit_code, g.unit_code), \
+    COALESCE(p.restricted, hp.restricted, 0)";
 
 const FROM: &str = "FROM pairings g JOIN org_units o ON o.code = g.unit_code \
     LEFT JOIN persons p ON p.id = g.person_id \
     LEFT JOIN household_members hm ON hm.household_id = g.household_id AND hm.relation = 'head' AND hm.left_at IS NULL \
     LEFT JOIN persons hp ON hp.id = hm.person_id";
 
-fn pairing(r: &sqlx::any::AnyRow) -> Pairing {
+fn pairing(r: &sqlx::any::AnyRow, seer: &Seer) -> Pairing {
     Pairing {
         id: r.get(0),
         unit_code: r.get(1),
         unit_name: r.get(2),
         person_id: r.get(3),
         household_id: r.get(4),
-        helped_name: r.get(5),
+        helped_name: seer.name(
+            &r.get::<String, _>(5),
+            &r.get::<String, _>(19),
+            r.get::<i64, _>(20) != 0,
+        ),
         helper_kind: HelperKind::parse(&r.get::<String, _>(6)).unwrap_or(HelperKind::Account),
         helper_user_id: r.get(7),
         helper_name: r.get(8),
@@ -81,7 +88,9 @@ fn pairing(r: &sqlx::any::AnyRow) -> Pairing {
     }
 }
 
-pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Pairing> {
+/// A pairing of the reader's scope, the helped person named as she may see her.
+pub async fn get(db: &Db, seer: &Seer, id: i64) -> AppResult<Pairing> {
+    let scope = seer.scope();
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} {FROM} WHERE g.id = $1 AND g.unit_code >= $2 AND g.unit_code < $3"
     ))
@@ -90,7 +99,9 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Pairing> {
     .bind(scope.hi())
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(pairing).ok_or(AppError::NotFound)
+    row.as_ref()
+        .map(|r| pairing(r, seer))
+        .ok_or(AppError::NotFound)
 }
 
 /// Filters of the pairing list.
@@ -105,7 +116,7 @@ pub struct Filter {
 
 pub async fn list(
     db: &Db,
-    scope: &Scope,
+    seer: &Seer,
     f: &Filter,
     limit: i64,
     offset: i64,
@@ -119,15 +130,15 @@ pub async fn list(
         "SELECT {COLUMNS} {FROM} WHERE g.unit_code >= $1 AND g.unit_code < $2 AND ($3 = '' OR g.status = $3) \
          AND ($4 = 0 OR g.helper_user_id = $4) ORDER BY g.unit_code, g.id LIMIT $5 OFFSET $6"
     ))
-    .bind(scope.lo())
-    .bind(scope.hi())
+    .bind(seer.scope().lo())
+    .bind(seer.scope().hi())
     .bind(status)
     .bind(f.helper.unwrap_or(0))
     .bind(limit)
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(pairing).collect())
+    Ok(rows.iter().map(|r| pairing(r, seer)).collect())
 }
 
 pub async fn visits(db: &Db, id: i64) -> AppResult<Vec<Visit>> {

@@ -1,6 +1,7 @@
 //! Pairing pages: the list with the over-limit warning, a new pairing from a person's or
 //! household's page, the help card with its visits, acceptance and end.
 
+use crate::access::Seer;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -50,7 +51,7 @@ async fn list_page(
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, 50);
     let mut rows =
-        store::list(state.db(), &ctx.scope, &f, paging.size + 1, paging.offset()).await?;
+        store::list(state.db(), &Seer::of(&ctx), &f, paging.size + 1, paging.offset()).await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
     let limit = store::limit(state.db()).await?;
@@ -165,7 +166,7 @@ async fn show(
     over_limit: bool,
     errors: Vec<FieldError>,
 ) -> AppResult<ShowPage> {
-    let g = store::get(state.db(), &ctx.scope, id).await?;
+    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
     Ok(ShowPage {
         c: Chrome::new(ctx, "registry", ctx.tr.s("pairing.card_title").to_string()),
         visits: store::visits(state.db(), id).await?,
