@@ -100,7 +100,8 @@ pub async fn receive(mut form: Multipart) -> Result<Upload, FieldError> {
 }
 
 /// The file's name as shown and offered for download: no directories, no control
-/// characters, at most 120 characters.
+/// characters, at most 120 characters, and the extension of the type its bytes are (a
+/// GIF named `poly.html` is kept as `poly.gif`), so no program opens it as something else.
 fn clean_name(name: &str, ext: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let base: String = kernel::text::clean_text(base)
@@ -108,9 +109,14 @@ fn clean_name(name: &str, ext: &str) -> String {
         .filter(|c| !c.is_control())
         .take(120)
         .collect();
-    match base.trim() {
-        "" => format!("file.{ext}"),
-        b => b.to_string(),
+    let stem = match base.trim().rsplit_once('.') {
+        Some((stem, _)) => stem.trim(),
+        None => base.trim(),
+    };
+    if stem.is_empty() {
+        format!("file.{ext}")
+    } else {
+        format!("{stem}.{ext}")
     }
 }
 
@@ -342,7 +348,10 @@ mod tests {
     #[test]
     fn names_lose_their_directories() {
         assert_eq!(clean_name("C:\\证据\\照片 1.jpg", "jpg"), "照片 1.jpg");
-        assert_eq!(clean_name("../../etc/passwd", "pdf"), "passwd");
+        assert_eq!(clean_name("../../etc/passwd", "pdf"), "passwd.pdf");
         assert_eq!(clean_name("", "pdf"), "file.pdf");
+        assert_eq!(clean_name("poly.html", "gif"), "poly.gif");
+        assert_eq!(clean_name("告诫书.PDF", "pdf"), "告诫书.pdf");
+        assert_eq!(clean_name(".html", "png"), "file.png");
     }
 }

@@ -108,6 +108,11 @@ pub struct PartyInput {
 
 pub const PARTY_ROLES: [&str; 4] = ["complainant", "victim", "respondent", "child"];
 
+/// Parties one case may name: a family dispute has a handful; a group petition (集体访)
+/// names its representatives, at most five by the 信访工作条例, and its other members
+/// in the summary.
+pub const MAX_PARTIES: usize = 50;
+
 /// A case as received.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct IntakeInput {
@@ -177,10 +182,14 @@ pub async fn intake(state: &AppState, ctx: &Ctx, input: &IntakeInput) -> AppResu
             "case.complainant_required",
         ));
     }
-    for p in &input.parties {
-        if !PARTY_ROLES.contains(&p.role.as_str()) {
-            errs.push(FieldError::new("parties", "case.party_role_invalid"));
-        }
+    if input.parties.len() > MAX_PARTIES {
+        errs.push(FieldError::new("parties", "case.too_many_parties"));
+    } else if input
+        .parties
+        .iter()
+        .any(|p| !PARTY_ROLES.contains(&p.role.as_str()))
+    {
+        errs.push(FieldError::new("parties", "case.party_role_invalid"));
     }
     let (Some(channel), Some(kind), Some(received), true) =
         (channel, kind, received, errs.is_empty())

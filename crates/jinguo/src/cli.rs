@@ -295,6 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let why = match b.reason {
                         BrokenReason::Altered => "内容被修改",
                         BrokenReason::Missing => "前面的记录被删除或插入",
+                        BrokenReason::Truncated => "此处及以后的最新记录被删除",
                     };
                     anyhow::bail!("审计链在第 {} 条记录处断开：{}", b.seq, why)
                 }

@@ -72,6 +72,11 @@ pub struct ValidPerson {
     pub restricted: bool,
 }
 
+/// No one registered was born before this day (a year 0000 is a typing slip).
+fn earliest_birth() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
 /// Names: Chinese characters, the middle dot of minority names, or Latin letters.
 pub fn clean_name(input: &str) -> Result<String, &'static str> {
     let s = kernel::text::clean_text(input).replace(['•', '・', '．', '.'], "·");
@@ -124,7 +129,7 @@ pub fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson, Ve
     let typed_birth = match input.birth_date.trim() {
         "" => None,
         s => match kernel::time::parse_date(s) {
-            Some(d) if d <= today => Some(d),
+            Some(d) if d <= today && d >= earliest_birth() => Some(d),
             _ => {
                 errs.push(FieldError::new("birth_date", "field.date_invalid"));
                 None
@@ -316,6 +321,16 @@ mod tests {
         i.sex = "女".into();
         i.birth_date = "2015.3.8".into();
         assert!(validate(&i, today()).is_ok());
+    }
+
+    #[test]
+    fn a_birth_date_of_year_zero_is_refused() {
+        let mut i = input();
+        i.id_number.clear();
+        i.sex = "女".into();
+        i.birth_date = "0000-01-01".into();
+        let errs = validate(&i, today()).unwrap_err();
+        assert!(errs.contains(&FieldError::new("birth_date", "field.date_invalid")));
     }
 
     #[test]

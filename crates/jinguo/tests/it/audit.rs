@@ -113,3 +113,25 @@ on_both!(audit_page_filters_and_scopes, |app| {
         StatusCode::FORBIDDEN
     );
 });
+
+on_both!(verify_detects_the_newest_rows_deleted, |app| {
+    seed(&app).await;
+    drop_guards(&app).await;
+    let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kernel::audit::verify(&app.db).await.unwrap().broken, None);
+    sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+        .bind(last - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let b = kernel::audit::verify(&app.db)
+        .await
+        .unwrap()
+        .broken
+        .expect("the deletion of the newest rows is seen");
+    assert_eq!(b.seq, last - 1);
+    assert_eq!(b.reason, kernel::audit::BrokenReason::Truncated);
+});

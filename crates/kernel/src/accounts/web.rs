@@ -243,6 +243,7 @@ async fn password_submit(
     ctx: Ctx,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
+    ctx.require_session()?;
     match super::change_own_password(&state, &ctx, &f.current, &f.new, &f.confirm).await {
         Ok(()) => Ok(see_other("/?changed=1")),
         Err(AppError::Invalid(errors)) => {
@@ -288,6 +289,7 @@ async fn token_create(
     ctx: Ctx,
     Form(f): Form<TokenForm>,
 ) -> AppResult<Response> {
+    ctx.require_session()?;
     let name = crate::text::clean_text(&f.name);
     let days = f.days.unwrap_or(90);
     if name.is_empty() || name.chars().count() > 40 || !(1..=366).contains(&days) {

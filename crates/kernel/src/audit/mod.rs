@@ -218,6 +218,13 @@ pub(crate) async fn flush(tx: &mut WriteTx) -> Result<(), sqlx::Error> {
         }
         q.execute(&mut ***tx).await?;
     }
+    if let Some(last) = pending.last() {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(last.seq)
+            .bind(&last.hash)
+            .execute(&mut ***tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -241,6 +248,9 @@ pub enum BrokenReason {
     Altered,
     /// The row does not follow the one before it: rows were removed or inserted.
     Missing,
+    /// The log ends before the head kept outside it: the newest rows were removed (`seq`
+    /// is the first one missing).
+    Truncated,
 }
 
 const COLUMNS: &str =
@@ -275,7 +285,19 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
         .fetch_all(db.pool())
         .await?;
         if page.is_empty() {
-            return Ok(VerifyReport { rows, broken: None });
+            let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_optional(db.pool())
+                .await?;
+            let broken = match head {
+                Some(h) if h.get::<i64, _>(0) == prev_seq && h.get::<String, _>(1) == prev_hash => {
+                    None
+                }
+                _ => Some(Broken {
+                    seq: prev_seq + 1,
+                    reason: BrokenReason::Truncated,
+                }),
+            };
+            return Ok(VerifyReport { rows, broken });
         }
         for r in &page {
             let rec = record(r);

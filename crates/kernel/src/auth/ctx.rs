@@ -129,6 +129,16 @@ impl Ctx {
         self.p.csrf.as_deref().unwrap_or("")
     }
 
+    /// Credentials (API tokens, the password) are made only in a signed-in browser
+    /// session: a token that could mint tokens would outlive its own revocation.
+    pub fn require_session(&self) -> Result<(), AppError> {
+        if self.p.session.is_some() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn require(&self, perm: super::Perm) -> Result<(), AppError> {
         if self.p.role.has(perm) {
             Ok(())

@@ -59,13 +59,23 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), &'static str> 
     if n > 128 {
         return Err("auth.password_too_long");
     }
-    let letters = password.chars().any(|c| c.is_alphabetic());
-    let digits = password.chars().any(|c| c.is_ascii_digit());
-    if !(letters && digits) {
+    // MLPS level 3 (等保三级): length, three of four character classes, and no common
+    // password (zxcvbn's dictionaries, keyboard walks and repeats; score 2 of 4 at least).
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if classes.iter().filter(|c| **c).count() < 3 {
         return Err("auth.password_weak");
     }
     if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
         return Err("auth.password_contains_username");
+    }
+    let inputs: Vec<&str> = [username].into_iter().filter(|u| !u.is_empty()).collect();
+    if zxcvbn::zxcvbn(password, &inputs).score() < zxcvbn::Score::Two {
+        return Err("auth.password_common");
     }
     Ok(())
 }
@@ -102,8 +112,13 @@ mod tests {
     fn policy() {
         assert_eq!(check_policy("abc12", "u"), Err("auth.password_too_short"));
         assert_eq!(check_policy("abcdefghij", "u"), Err("auth.password_weak"));
+        assert_eq!(check_policy("password1", "u"), Err("auth.password_weak"));
+        assert_eq!(check_policy("Password1", "u"), Err("auth.password_common"));
+        assert_eq!(check_policy("Qwerty123", "u"), Err("auth.password_common"));
+        assert!(check_policy("Jinguo2026", "admin").is_ok());
+        assert!(check_policy("Test2026pass", "county").is_ok());
         assert_eq!(
-            check_policy("wanglan2024", "wanglan"),
+            check_policy("Wanglan2024", "wanglan"),
             Err("auth.password_contains_username")
         );
         assert!(check_policy("Hunan2024x", "wanglan").is_ok());

@@ -28,7 +28,10 @@ macro_rules! migration {
 }
 
 /// The kernel's migrations, in order. Append only: a released migration never changes.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_kernel")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_kernel"),
+    migration!(2, "0002_audit_head"),
+];
 
 /// Applies the kernel's and the given capabilities' migrations the database has not seen.
 pub async fn run(db: &Db, capabilities: &[crate::Capability]) -> anyhow::Result<usize> {

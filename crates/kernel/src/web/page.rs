@@ -164,8 +164,16 @@ pub fn see_other(to: &str) -> Response {
 
 /// Only a local path may be a redirect target after login.
 pub fn safe_next(next: Option<&str>) -> String {
+    // Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/host` is
+    // `//host`: a path of this site has none of them, nor any other control or space.
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -211,5 +219,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("http://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        for bad in ["/\t/example.org/x", "/\n/x", "/\x7f", "/\\example.org", "/ /x", "/\u{2028}"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some("/cases?status=all&page=2")), "/cases?status=all&page=2");
     }
 }

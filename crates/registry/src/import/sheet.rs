@@ -17,6 +17,8 @@ pub enum SheetError {
     Encrypted,
     Corrupt,
     TooLarge,
+    /// Unpacks to more than a sheet can hold (a zip bomb)
+    Bomb,
     NoHeader,
 }
 
@@ -27,6 +29,7 @@ impl SheetError {
             SheetError::Encrypted => "import.encrypted",
             SheetError::Corrupt => "import.corrupt",
             SheetError::TooLarge => "import.too_large",
+            SheetError::Bomb => "import.bomb",
             SheetError::NoHeader => "import.no_header",
         }
     }
@@ -34,6 +37,64 @@ impl SheetError {
 
 /// Largest file accepted (a million rows of persons fit in well under this).
 pub const MAX_BYTES: usize = 200 * 1024 * 1024;
+
+/// Largest part of an .xlsx unpacked: a worksheet (read as a stream), and any other part
+/// (shared strings, styles: held in memory by the reader). A million-person ledger with
+/// every ID, phone and address as text unpacks to some 150 MB of shared strings.
+const MAX_SHEET_UNPACKED: u64 = 4 << 30;
+const MAX_PART_UNPACKED: u64 = 512 << 20;
+/// Longest run of XML between two angle brackets: a cell holds at most 32,767 characters
+/// in Excel (up to 4 bytes each), so a longer text or attribute is not a real sheet but
+/// a bomb, refused before anything holds it.
+const MAX_RUN: usize = 4 * 32_767;
+
+/// Unpacks every part of an .xlsx as a stream into a small buffer and refuses the file
+/// when a part is larger than it may be or holds a text longer than a cell can. Nothing is
+/// kept, so a bomb (a few hundred KB that unpack to gigabytes) costs its reading time and
+/// no memory.
+fn check_xlsx(bytes: &[u8]) -> Result<(), SheetError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|_| SheetError::Corrupt)?;
+        let limit = if part.name().starts_with("xl/worksheets/") {
+            MAX_SHEET_UNPACKED
+        } else {
+            MAX_PART_UNPACKED
+        };
+        if part.size() > limit {
+            return Err(SheetError::Bomb);
+        }
+        let mut part = part.take(limit + 1);
+        let (mut total, mut run) = (0u64, 0usize);
+        loop {
+            let n = part.read(&mut buf).map_err(|_| SheetError::Corrupt)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(SheetError::Bomb);
+            }
+            let chunk = &buf[..n];
+            let mut from = 0;
+            for at in memchr::memchr2_iter(b'<', b'>', chunk) {
+                run += at - from;
+                if run > MAX_RUN {
+                    return Err(SheetError::Bomb);
+                }
+                run = 0;
+                from = at + 1;
+            }
+            run += n - from;
+            if run > MAX_RUN {
+                return Err(SheetError::Bomb);
+            }
+        }
+    }
+    Ok(())
+}
 
 /// One cell as text; dates in date columns come as `YYYY-MM-DD`. Read from the cell as
 /// the reader gives it: a shared string is copied once, trimmed.
@@ -82,6 +143,7 @@ pub fn each_row(
         return Err(SheetError::TooLarge);
     }
     if bytes.starts_with(b"PK\x03\x04") {
+        check_xlsx(bytes)?;
         let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
         let name = wb
             .sheet_names()
