@@ -62,7 +62,10 @@ impl Viewer {
     pub fn call_readable_sql(&self, bind: &mut dyn FnMut(String) -> String) -> String {
         let case = self.readable_sql(bind);
         let leader = if self.leader {
-            format!(" WHEN h.unit_code = {} THEN 1", bind(self.unit_code.clone()))
+            format!(
+                " WHEN h.unit_code = {} THEN 1",
+                bind(self.unit_code.clone())
+            )
         } else {
             String::new()
         };

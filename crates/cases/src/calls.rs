@@ -271,10 +271,17 @@ async fn audit_reads(state: &AppState, ctx: &Ctx, calls: &[Call]) -> AppResult<(
 
 /// One call of the scope, as the reader may see it (not audited: for the services).
 async fn get(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<Call> {
-    select(state, &ctx.scope, &Viewer::of(ctx), "h.id = ?0", vec![id], "")
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)
+    select(
+        state,
+        &ctx.scope,
+        &Viewer::of(ctx),
+        "h.id = ?0",
+        vec![id],
+        "",
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)
 }
 
 /// Calls of the scope, newest first; `pending` keeps those awaiting their case. The

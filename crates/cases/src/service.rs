@@ -855,7 +855,11 @@ pub async fn view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseView> {
     v.parties = store::parties(db, id).await?;
     v.events = store::events(db, &state.cipher, id).await?;
     for e in &mut v.events {
-        if let Some(d) = e.detail.as_object_mut().filter(|d| d.contains_key("repeat_of")) {
+        if let Some(d) = e
+            .detail
+            .as_object_mut()
+            .filter(|d| d.contains_key("repeat_of"))
+        {
             d.insert("repeat_of".into(), serde_json::json!(repeat_of));
         }
     }

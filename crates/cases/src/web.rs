@@ -505,8 +505,7 @@ async fn calls_view(
 ) -> AppResult<CallsPage> {
     let paging = Paging::new(q.page, 50);
     let pending = q.pending.is_some();
-    let mut rows =
-        calls::list(state, ctx, pending, paging.size + 1, paging.offset()).await?;
+    let mut rows = calls::list(state, ctx, pending, paging.size + 1, paging.offset()).await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
     Ok(CallsPage {

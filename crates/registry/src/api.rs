@@ -11,8 +11,8 @@ use kernel::web::page::Paging;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::person::{Person, PersonInput, Revealed};
 use crate::access::Seer;
+use crate::person::{Person, PersonInput, Revealed};
 use crate::service;
 use crate::store::{self, Filter};
 

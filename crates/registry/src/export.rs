@@ -47,15 +47,7 @@ pub async fn export_persons(
         page: None,
     };
     let seer = Seer::of(&ctx);
-    let rows = store::search(
-        state.db(),
-        &state.cipher,
-        &seer,
-        &filter,
-        MAX_ROWS + 1,
-        0,
-    )
-    .await?;
+    let rows = store::search(state.db(), &state.cipher, &seer, &filter, MAX_ROWS + 1, 0).await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::BadRequest("person.export_too_many"));
     }

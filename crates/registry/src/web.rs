@@ -13,8 +13,8 @@ use kernel::idcard::Sex;
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
 
-use crate::person::{Person, PersonInput, Revealed};
 use crate::access::Seer;
+use crate::person::{Person, PersonInput, Revealed};
 use crate::service;
 use crate::store::{self, Filter};
 

@@ -10,6 +10,7 @@ mod cases;
 mod categories;
 mod households;
 mod import;
+mod leaks;
 
 mod catalogue;
 mod cli;

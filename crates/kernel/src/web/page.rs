@@ -170,7 +170,9 @@ pub fn safe_next(next: Option<&str>) -> String {
         Some(n)
             if n.starts_with('/')
                 && !n[1..].starts_with(['/', '\\'])
-                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
         {
             n.to_string()
         }
@@ -219,9 +221,19 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("http://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
-        for bad in ["/\t/example.org/x", "/\n/x", "/\x7f", "/\\example.org", "/ /x", "/\u{2028}"] {
+        for bad in [
+            "/\t/example.org/x",
+            "/\n/x",
+            "/\x7f",
+            "/\\example.org",
+            "/ /x",
+            "/\u{2028}",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
-        assert_eq!(safe_next(Some("/cases?status=all&page=2")), "/cases?status=all&page=2");
+        assert_eq!(
+            safe_next(Some("/cases?status=all&page=2")),
+            "/cases?status=all&page=2"
+        );
     }
 }

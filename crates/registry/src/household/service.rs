@@ -6,8 +6,8 @@ use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 
 use super::store::{self, Household};
-use crate::access::{self, Found, Reach, Seer};
 use super::Relation;
+use crate::access::{self, Found, Reach, Seer};
 
 /// Finds a person of the scope by her registry number or her resident ID, through the
 /// registry's one gate; a restricted person is added only by those who handle her.
@@ -21,7 +21,9 @@ async fn find_person(state: &AppState, ctx: &Ctx, key: &str) -> AppResult<Found>
         }
     } else {
         match kernel::idcard::ResidentId::parse(&key, kernel::time::today()) {
-            Ok(rid) => access::by_resident_id(state.db().pool(), &state.cipher, &seer, &rid).await?,
+            Ok(rid) => {
+                access::by_resident_id(state.db().pool(), &state.cipher, &seer, &rid).await?
+            }
             Err(_) => Reach::Unknown,
         }
     };

@@ -1,8 +1,8 @@
 //! SQL of households. A household is in scope when its unit is.
 
+use crate::access::{Seer, ShownName};
 use kernel::db::{now_ms, Db, WriteTx};
 use kernel::error::{AppError, AppResult};
-use crate::access::{Seer, ShownName};
 use sqlx::Row;
 
 use super::Relation;

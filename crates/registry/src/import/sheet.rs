@@ -306,6 +306,53 @@ mod tests {
     use super::*;
     use rust_xlsxwriter::{Formula, Workbook};
 
+    /// The process's peak resident memory so far, in bytes.
+    fn peak_rss() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    }
+
+    #[test]
+    fn a_shared_string_bomb_is_refused_without_being_unpacked() {
+        use std::io::Write;
+        // A workbook whose one shared string unpacks to 300 MB from a few hundred KB.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1));
+        zip.start_file("xl/sharedStrings.xml", opts).unwrap();
+        zip.write_all(br#"<?xml version="1.0"?><sst count="1" uniqueCount="1"><si><t>"#)
+            .unwrap();
+        let chunk = vec![b'A'; 1 << 20];
+        for _ in 0..300 {
+            zip.write_all(&chunk).unwrap();
+        }
+        zip.write_all(b"</t></si></sst>").unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        drop(chunk);
+        assert!(bytes.len() < 4 << 20, "{} bytes", bytes.len());
+        let before = peak_rss();
+        let started = std::time::Instant::now();
+        assert_eq!(read(&bytes), Err(SheetError::Bomb));
+        let grown = peak_rss().saturating_sub(before);
+        assert!(grown < 32 << 20, "peak memory grew by {grown} bytes");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // A part larger than any sheet's is refused by its unpacked size alone.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("xl/styles.xml", opts).unwrap();
+        let line = b"<a></a>".repeat(1 << 16);
+        for _ in 0..((MAX_PART_UNPACKED as usize / line.len()) + 1) {
+            zip.write_all(&line).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert_eq!(read(&bytes), Err(SheetError::Bomb));
+    }
+
     #[test]
     fn files_over_the_limit_are_refused_with_their_message() {
         // Zeroed memory the reader must not touch: the size is checked first.

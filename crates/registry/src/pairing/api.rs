@@ -32,7 +32,14 @@ pub async fn list_pairings(
 ) -> AppResult<Json<Vec<Pairing>>> {
     let paging = Paging::new(f.page, 100);
     Ok(Json(
-        store::list(state.db(), &Seer::of(&ctx), &f, paging.size, paging.offset()).await?,
+        store::list(
+            state.db(),
+            &Seer::of(&ctx),
+            &f,
+            paging.size,
+            paging.offset(),
+        )
+        .await?,
     ))
 }
 

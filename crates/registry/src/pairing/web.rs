@@ -50,8 +50,14 @@ async fn list_page(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, 50);
-    let mut rows =
-        store::list(state.db(), &Seer::of(&ctx), &f, paging.size + 1, paging.offset()).await?;
+    let mut rows = store::list(
+        state.db(),
+        &Seer::of(&ctx),
+        &f,
+        paging.size + 1,
+        paging.offset(),
+    )
+    .await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
     let limit = store::limit(state.db()).await?;
