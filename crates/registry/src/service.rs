@@ -143,7 +143,10 @@ pub async fn reveal(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<(PersonRo
             &row.person.unit_code,
             &format!("person:{id}"),
         )
-        .detail(serde_json::json!({"fields": ["id_number", "phone", "address"]})),
+        .detail(
+            serde_json::json!({"name": shown_in_log(&row.person.name, row.person.restricted),
+                "fields": ["id_number", "phone", "address"]}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -234,10 +237,14 @@ pub async fn link(
 /// What the audit log keeps of a new person: the log is read by auditors of the whole
 /// area, so a restricted person's name is kept masked.
 fn create_detail(v: &ValidPerson) -> serde_json::Value {
-    let name = if v.restricted {
-        access::masked_name(&v.name)
+    serde_json::json!({"name": shown_in_log(&v.name, v.restricted), "has_id": v.id.is_some()})
+}
+
+/// A person's name as the audit log keeps it: masked when she is restricted.
+fn shown_in_log(name: &str, restricted: bool) -> String {
+    if restricted {
+        access::masked_name(name)
     } else {
-        v.name.clone()
-    };
-    serde_json::json!({"name": name, "has_id": v.id.is_some()})
+        name.to_string()
+    }
 }

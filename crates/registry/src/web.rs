@@ -264,7 +264,7 @@ impl ShowPage {
                 )
             })
             .unwrap_or(-1);
-        let p = Seer::of(&ctx).person(p);
+        let p = Seer::of(ctx).person(p);
         let memberships = if hidden { Vec::new() } else { memberships };
         ShowPage {
             memberships,

@@ -158,8 +158,8 @@ on_both!(forced_password_change_at_first_login, |app| {
             "/account/password",
             &[
                 ("current", &initial),
-                ("new", "Village2026"),
-                ("confirm", "Village2026"),
+                ("new", "Xiangjiang-2026"),
+                ("confirm", "Xiangjiang-2026"),
             ],
         )
         .await;
@@ -169,7 +169,7 @@ on_both!(forced_password_change_at_first_login, |app| {
     assert!(home.body.contains("大岭社区"));
     assert_eq!(app.audit_count("account.password_change").await, 1);
     assert!(app.login("xiaomei", &initial).await.is_err());
-    assert!(app.login("xiaomei", "Village2026").await.is_ok());
+    assert!(app.login("xiaomei", "Xiangjiang-2026").await.is_ok());
 });
 
 on_both!(role_escalation_is_refused, |app| {

@@ -91,14 +91,14 @@ async fn redisplay(
     match result {
         Ok(h) => Ok(see_other(&format!("/registry/households/{}", h.id))),
         Err(AppError::Invalid(errors)) => {
-            let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
+            let h = store::get(state.db(), &Seer::of(ctx), id).await?;
             Ok(render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ShowPage::new(ctx, h, errors),
             ))
         }
         Err(AppError::Conflict(k)) => {
-            let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
+            let h = store::get(state.db(), &Seer::of(ctx), id).await?;
             Ok(render_with(
                 StatusCode::CONFLICT,
                 &ShowPage::new(ctx, h, vec![FieldError::new("unit_code", k)]),

@@ -182,7 +182,7 @@ pub struct VisitInput {
 
 pub async fn visit(state: &AppState, ctx: &Ctx, id: i64, input: &VisitInput) -> AppResult<Pairing> {
     ctx.require(Perm::EditRecords)?;
-    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
+    let g = store::get(state.db(), &Seer::of(ctx), id).await?;
     let mut errs = Vec::new();
     if !matches!(input.kind.as_str(), "visit" | "check") {
         errs.push(FieldError::new("kind", "pairing.visit_kind_invalid"));
@@ -219,7 +219,7 @@ pub async fn visit(state: &AppState, ctx: &Ctx, id: i64, input: &VisitInput) -> 
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &Seer::of(&ctx), id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }
 
 /// The year-end acceptance or the end of a pairing.
@@ -244,7 +244,7 @@ pub async fn conclude(
     input: &ConcludeInput,
 ) -> AppResult<Pairing> {
     ctx.require(Perm::EditRecords)?;
-    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
+    let g = store::get(state.db(), &Seer::of(ctx), id).await?;
     let mut errs = Vec::new();
     let date = past_date("date", &input.date, &mut errs);
     if !date.is_empty() && date < g.start_date {
@@ -286,7 +286,7 @@ pub async fn conclude(
     )
     .await?;
     tx.commit().await?;
-    store::get(state.db(), &Seer::of(&ctx), id).await
+    store::get(state.db(), &Seer::of(ctx), id).await
 }
 
 /// Sets how many active pairs a cadre may carry (administrators).

@@ -172,7 +172,7 @@ async fn show(
     over_limit: bool,
     errors: Vec<FieldError>,
 ) -> AppResult<ShowPage> {
-    let g = store::get(state.db(), &Seer::of(&ctx), id).await?;
+    let g = store::get(state.db(), &Seer::of(ctx), id).await?;
     Ok(ShowPage {
         c: Chrome::new(ctx, "registry", ctx.tr.s("pairing.card_title").to_string()),
         visits: store::visits(state.db(), id).await?,
