@@ -5,7 +5,6 @@ use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
 use kernel::db::now_ms;
 use kernel::error::{AppError, AppResult, FieldError};
-use kernel::scope::Scope;
 use kernel::state::AppState;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -209,25 +208,15 @@ fn call(r: &sqlx::any::AnyRow, state: &AppState) -> Call {
     }
 }
 
-/// The calls of the scope that match `cond`, as `viewer` may see them.
-async fn select(
-    state: &AppState,
-    scope: &Scope,
-    viewer: &Viewer,
-    cond: &str,
-    extra: Vec<i64>,
-    tail: &str,
-) -> AppResult<Vec<Call>> {
-    let mut binds: Vec<String> = vec![scope.lo().to_string(), scope.hi().to_string()];
+/// The calls of the reader's scope that match `cond` (SQL over `h`, numbers inlined),
+/// followed by `tail`, as she may see them.
+async fn select(state: &AppState, ctx: &Ctx, cond: &str, tail: &str) -> AppResult<Vec<Call>> {
+    let mut binds: Vec<String> = vec![ctx.scope.lo().to_string(), ctx.scope.hi().to_string()];
     let mut bind = |v: String| {
         binds.push(v);
         format!("${}", binds.len())
     };
-    let readable = viewer.call_readable_sql(&mut bind);
-    let n = binds.len();
-    let cond = (0..extra.len()).fold(cond.to_string(), |c, i| {
-        c.replace(&format!("?{i}"), &format!("${}", n + 1 + i))
-    });
+    let readable = Viewer::of(ctx).call_readable_sql(&mut bind);
     let sql = format!(
         "SELECT {COLUMNS}, {readable} FROM hotline_calls h LEFT JOIN cases c ON c.id = h.case_id \
          WHERE h.unit_code >= $1 AND h.unit_code < $2 AND {cond}{tail}"
@@ -235,9 +224,6 @@ async fn select(
     let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(b);
-    }
-    for v in extra {
-        q = q.bind(v);
     }
     let rows = q.fetch_all(state.db().pool()).await?;
     Ok(rows.iter().map(|r| call(r, state)).collect())
@@ -271,17 +257,10 @@ async fn audit_reads(state: &AppState, ctx: &Ctx, calls: &[Call]) -> AppResult<(
 
 /// One call of the scope, as the reader may see it (not audited: for the services).
 async fn get(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<Call> {
-    select(
-        state,
-        &ctx.scope,
-        &Viewer::of(ctx),
-        "h.id = ?0",
-        vec![id],
-        "",
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)
+    select(state, ctx, &format!("h.id = {id}"), "")
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
 }
 
 /// Calls of the scope, newest first; `pending` keeps those awaiting their case. The
@@ -299,7 +278,7 @@ pub async fn list(
         "1 = 1"
     };
     let tail = format!(" ORDER BY h.call_date DESC, h.id DESC LIMIT {limit} OFFSET {offset}");
-    let calls = select(state, &ctx.scope, &Viewer::of(ctx), cond, Vec::new(), &tail).await?;
+    let calls = select(state, ctx, cond, &tail).await?;
     audit_reads(state, ctx, &calls).await?;
     Ok(calls)
 }

@@ -467,9 +467,9 @@ pub(crate) async fn readable_case(state: &AppState, ctx: &Ctx, id: i64) -> AppRe
 
 /// Whether the reader may read case `id`: in her scope and readable by the restriction rule.
 async fn may_read(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<bool> {
-    match store::get(state.db(), &state.cipher, &ctx.scope, id, false).await {
-        Ok(_) => store::readable(state.db(), &Viewer::of(ctx), id).await,
-        Err(AppError::NotFound) => Ok(false),
+    match readable_case(state, ctx, id).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound | AppError::Forbidden) => Ok(false),
         Err(e) => Err(e),
     }
 }

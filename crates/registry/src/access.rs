@@ -40,6 +40,11 @@ impl Seer {
         &self.scope
     }
 
+    /// Whether she handles restricted persons (sees their details inside her scope).
+    pub fn handles_restricted(&self) -> bool {
+        self.handles_restricted
+    }
+
     /// Whether she sees the details of a person living at `unit`.
     pub fn sees(&self, unit: &str, restricted: bool) -> bool {
         self.scope.contains(unit) && (!restricted || self.handles_restricted)

@@ -136,7 +136,7 @@ pub async fn search(
     };
     let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
     if !q.is_empty() {
-        if !seer.sees(scope.unit(), true) {
+        if !seer.handles_restricted() {
             sql.push_str(" AND p.restricted = 0");
         }
         let today = chrono::Utc::now()

@@ -26,6 +26,15 @@ async fn drop_guards(app: &TestApp) {
     sqlx::raw_sql(sql).execute(app.db.pool()).await.unwrap();
 }
 
+/// The first link `audit verify` finds broken (there must be one).
+async fn first_break(app: &TestApp) -> kernel::audit::Broken {
+    kernel::audit::verify(&app.db)
+        .await
+        .unwrap()
+        .broken
+        .expect("verify finds the chain broken")
+}
+
 on_both!(audit_log_is_append_only, |app| {
     seed(&app).await;
     assert!(
@@ -63,11 +72,7 @@ on_both!(verify_detects_a_deleted_row, |app| {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let b = kernel::audit::verify(&app.db)
-        .await
-        .unwrap()
-        .broken
-        .expect("broken");
+    let b = first_break(&app).await;
     assert_eq!(b.seq, 3);
     assert_eq!(b.reason, kernel::audit::BrokenReason::Missing);
 });
@@ -127,11 +132,7 @@ on_both!(verify_detects_the_newest_rows_deleted, |app| {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let b = kernel::audit::verify(&app.db)
-        .await
-        .unwrap()
-        .broken
-        .expect("the deletion of the newest rows is seen");
+    let b = first_break(&app).await;
     assert_eq!(b.seq, last - 1);
     assert_eq!(b.reason, kernel::audit::BrokenReason::Truncated);
 });

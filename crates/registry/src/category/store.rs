@@ -215,7 +215,7 @@ pub async fn members(
     .bind(format!("%{}%", kernel::text::like_escape(&q)))
     .bind(limit)
     .bind(offset)
-    .bind(seer.sees(scope.unit(), true) as i64)
+    .bind(seer.handles_restricted() as i64)
     .fetch_all(db.pool())
     .await?;
     Ok(rows.iter().map(|r| membership(r, seer)).collect())
