@@ -253,7 +253,8 @@ impl ShowPage {
         revealed: Option<Revealed>,
         memberships: Vec<MembershipView>,
     ) -> ShowPage {
-        let hidden = p.restricted && !ctx.p.role.has(Perm::HandleCases);
+        let seer = Seer::of(ctx);
+        let hidden = !seer.sees(&p.unit_code, p.restricted);
         let age = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d")
             .map(|b| {
                 crate::person::age(
@@ -264,7 +265,7 @@ impl ShowPage {
                 )
             })
             .unwrap_or(-1);
-        let p = Seer::of(ctx).person(p);
+        let p = seer.person(p);
         let memberships = if hidden { Vec::new() } else { memberships };
         ShowPage {
             memberships,
@@ -336,9 +337,7 @@ async fn edit_page(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
-    if row.person.restricted && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    Seer::of(&ctx).may_change(&row.person.unit_code, row.person.restricted)?;
     let form = input_of(&row.person);
     Ok(render(&FormPage::new(
         &ctx,

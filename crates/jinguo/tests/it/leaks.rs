@@ -111,7 +111,7 @@ async fn seed(app: &TestApp) -> Seeded {
             &hotline,
             &format!("/api/v1/cases/{case}/attachments"),
             &[],
-            &format!("{NAME}.pdf"),
+            &format!("{NAME}{MARKER}.pdf"),
             b"%PDF-1.4\n%%EOF\n",
         )
         .await,

@@ -207,9 +207,9 @@ pub async fn merge(state: &AppState, ctx: &Ctx, survivor: i64, merged: i64) -> A
     if survivor == merged {
         return Err(AppError::BadRequest("duplicate.same_person"));
     }
-    if (s.restricted || m.restricted) && !ctx.p.role.has(Perm::HandleCases) {
-        return Err(AppError::Forbidden);
-    }
+    let seer = crate::access::Seer::of(ctx);
+    seer.may_change(&s.unit_code, s.restricted)?;
+    seer.may_change(&m.unit_code, m.restricted)?;
     let mut tx = db.begin_write().await?;
     let mut moved = Moved {
         memberships: ids(
