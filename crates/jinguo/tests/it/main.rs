@@ -17,6 +17,7 @@ mod cli;
 mod duplicates;
 mod export;
 mod org;
+mod pages;
 mod pairings;
 mod registry;
 mod schema;

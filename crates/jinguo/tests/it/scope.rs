@@ -128,6 +128,7 @@ const PUBLIC_ROUTES: &[&str] = &[
     "/healthz",
     "/metrics",
     "/static/app.css",
+    "/static/app.js",
     "/favicon.svg",
     "/api/v1/openapi.json",
 ];

@@ -35,14 +35,15 @@ const ALLOWED_BEFORE_CHANGE: &[&str] = &["/account/password", "/logout", "/api/v
 pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match identify_inner(&state, req).await {
         Ok(req) => {
-            let lang = match req.extensions().get::<Identity>() {
-                Some(Identity(Some(p))) => Some(p.lang),
-                _ => None,
-            };
+            let who = req.extensions().get::<Identity>().cloned();
             let mut res = next.run(req).await;
-            // The error renderer runs outside this layer: tell it the account's language.
-            if let Some(lang) = lang {
-                res.extensions_mut().insert(lang);
+            // The error renderer runs outside this layer: tell it who asked, so that an
+            // error page keeps the account's navigation, name and language.
+            if let Some(Identity(Some(p))) = who {
+                res.extensions_mut().insert(p.lang);
+                if !res.status().is_success() {
+                    res.extensions_mut().insert(Identity(Some(p)));
+                }
             }
             res
         }

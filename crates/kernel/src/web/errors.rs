@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::page::{render_with, Chrome};
-use crate::auth::ctx::lang_of;
+use crate::auth::ctx::{lang_of, Identity};
+use crate::auth::session::Principal;
 use crate::error::{AppError, ErrorInfo};
 use crate::i18n::Tr;
 
@@ -46,16 +47,30 @@ pub async fn render(req: Request, next: Next) -> Response {
         .extensions()
         .get::<crate::i18n::Lang>()
         .map_or(tr, |l| Tr::new(*l));
+    let who = res.extensions().get::<Identity>().and_then(|i| i.0.clone());
     let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
-        // Errors of axum's own extractors (bad JSON, bad query) arrive as plain 4xx.
-        if res.status().is_client_error()
-            && res.status() != StatusCode::NOT_FOUND
-            && res
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("text/plain")))
-        {
-            return error_response(&path, tr, res.status(), "err.bad_request", &[]);
+        // Answers of axum itself (bad JSON or query, a method the route does not take, a
+        // body over the limit) arrive without a page or an error body: give them one.
+        let status = res.status();
+        let bare = !res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.starts_with("text/html") || s.starts_with("application/json"))
+        });
+        if (status.is_client_error() || status.is_server_error()) && bare {
+            let key = match status {
+                StatusCode::NOT_FOUND => "err.not_found",
+                StatusCode::METHOD_NOT_ALLOWED => "err.method_not_allowed",
+                StatusCode::PAYLOAD_TOO_LARGE => "err.body_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "err.unsupported_media",
+                s if s.is_server_error() => "err.internal",
+                _ => "err.bad_request",
+            };
+            let allow = res.headers().get(header::ALLOW).cloned();
+            let mut out = error_response(&path, tr, who.as_ref(), status, key, &[]);
+            if let Some(allow) = allow {
+                out.headers_mut().insert(header::ALLOW, allow);
+            }
+            return out;
         }
         return res;
     };
@@ -70,12 +85,13 @@ pub async fn render(req: Request, next: Next) -> Response {
     if !api && info.key == AppError::PasswordChangeRequired.key() {
         return super::page::see_other("/account/password");
     }
-    error_response(&path, tr, info.status, info.key, &info.fields)
+    error_response(&path, tr, who.as_ref(), info.status, info.key, &info.fields)
 }
 
 fn error_response(
     path: &str,
     tr: Tr,
+    who: Option<&Principal>,
     status: StatusCode,
     key: &'static str,
     fields: &[crate::error::FieldError],
@@ -90,8 +106,13 @@ fn error_response(
         });
         return (status, Json(body)).into_response();
     }
+    let title = tr.s(key).to_string();
+    let c = match who {
+        Some(p) => Chrome::signed_in(p, tr, "", title),
+        None => Chrome::anonymous(tr, title, String::new()),
+    };
     let page = ErrorPage {
-        c: Chrome::anonymous(tr, tr.s(key).to_string(), String::new()),
+        c,
         status: status.as_u16(),
         message: tr.s(key).to_string(),
     };

@@ -42,6 +42,9 @@ pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        // Before `identify`, so that a page that does not exist is shown inside the frame
+        // of whoever asked for it.
+        .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::ctx::identify,
@@ -49,7 +52,6 @@ pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::export))
         .merge(assets::routes())
-        .fallback(errors::not_found)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             errors::panicked,
         ))

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::auth::session::Principal;
 use crate::auth::{Ctx, Perm};
 use crate::i18n::Tr;
 
@@ -111,19 +112,25 @@ pub struct Chrome {
 impl Chrome {
     /// The shell for a signed-in page; `title_key` names the page.
     pub fn new(ctx: &Ctx, active: &'static str, title: String) -> Chrome {
+        Chrome::signed_in(&ctx.p, ctx.tr, active, title)
+    }
+
+    /// The shell of a signed-in account without a [`Ctx`]: error pages keep the
+    /// navigation and the name of whoever met them.
+    pub fn signed_in(p: &Principal, tr: Tr, active: &'static str, title: String) -> Chrome {
         let nav = NAV
             .iter()
-            .filter(|n| n.perm.is_none_or(|p| ctx.p.role.has(p)))
+            .filter(|n| n.perm.is_none_or(|perm| p.role.has(perm)))
             .collect();
         Chrome {
-            tr: ctx.tr,
+            tr,
             title,
             active,
-            csrf: ctx.csrf().to_string(),
+            csrf: p.csrf.clone().unwrap_or_default(),
             user: Some(UserChrome {
-                display_name: ctx.p.display_name.clone(),
-                unit_name: ctx.p.unit_name.clone(),
-                role_key: ctx.p.role.label_key(),
+                display_name: p.display_name.clone(),
+                unit_name: p.unit_name.clone(),
+                role_key: p.role.label_key(),
             }),
             nav,
         }

@@ -1,0 +1,130 @@
+//! The patterns every page shares: error pages inside the frame, every method of every
+//! page route answered with a Chinese page or a redirect.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+
+use crate::on_both;
+use crate::support::*;
+
+/// Every page route of every crate, each placeholder filled with a value that exists (a
+/// unit code, the id 1) so that the route's own handler answers.
+fn page_paths() -> Vec<String> {
+    crate::scope::source_routes()
+        .into_iter()
+        // Files and probes for machines, served outside the session layer.
+        .filter(|r| {
+            !["/api/", "/static/", "/healthz", "/metrics", "/favicon"]
+                .iter()
+                .any(|p| r.starts_with(p))
+        })
+        .map(|r| {
+            let mut p = String::new();
+            let mut rest = r.as_str();
+            while let Some(start) = rest.find('{') {
+                let end = start + rest[start..].find('}').unwrap();
+                p.push_str(&rest[..start]);
+                p.push_str(match &rest[start + 1..end] {
+                    "code" => VILLAGE_A,
+                    "section" => "aid",
+                    _ => "1",
+                });
+                rest = &rest[end + 1..];
+            }
+            p.push_str(rest);
+            p
+        })
+        .collect()
+}
+
+on_both!(every_page_route_answers_every_method_in_chinese, |app| {
+    let id = app.user("王红梅", COUNTY, "county_admin").await;
+    let s = app.session_for(id).await;
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ];
+    let mut checked = 0;
+    for path in page_paths() {
+        if ["/logout", "/lang"].contains(&path.as_str()) {
+            continue;
+        }
+        for m in &methods {
+            let req = Request::builder()
+                .method(m.clone())
+                .uri(&path)
+                .header(header::COOKIE, &s.cookie)
+                .header("x-csrf-token", &s.csrf)
+                .body(Body::empty())
+                .unwrap();
+            let r = app.send(req).await;
+            checked += 1;
+            let what = format!("{m} {path}: {}", r.status);
+            assert!(!r.status.is_server_error(), "{what} {}", r.body);
+            if r.status.is_redirection() {
+                assert!(r.location().starts_with('/'), "{what}");
+                continue;
+            }
+            let kind = r
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            if r.status.is_success() && !kind.starts_with("text/html") {
+                // A download (a workbook, an attachment) answers with its file.
+                assert!(!r.raw.is_empty(), "{what}: empty {kind}");
+                continue;
+            }
+            assert!(kind.starts_with("text/html"), "{what}: {kind}");
+            assert!(r.body.contains("<html lang=\"zh-CN\">"), "{what}");
+            if !r.status.is_success() {
+                // An error keeps the frame: the navigation, who is signed in, a way back.
+                assert!(r.body.contains("<nav class=\"main\">"), "{what} {}", r.body);
+                assert!(r.body.contains("王红梅"), "{what}");
+                assert!(r.body.contains("返回首页"), "{what}");
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+});
+
+on_both!(error_pages_keep_the_frame, |app| {
+    let id = app.user("李秀英", VILLAGE_A, "village_chair").await;
+    let s = app.session_for(id).await;
+    // A path that does not exist, a record outside her area, a method the route refuses.
+    for (path, status) in [
+        ("/no/such/page", StatusCode::NOT_FOUND),
+        (&format!("/org/{COUNTY}") as &str, StatusCode::NOT_FOUND),
+    ] {
+        let r = app.get(Some(&s), path).await;
+        assert_eq!(r.status, status, "{path}");
+        assert!(r.body.contains("李秀英") && r.body.contains("<nav class=\"main\">"));
+        assert!(r.body.contains("页面或记录不存在"), "{}", r.body);
+    }
+    let r = app
+        .send(
+            Request::builder()
+                .method(Method::DELETE)
+                .uri("/registry/persons")
+                .header(header::COOKIE, &s.cookie)
+                .header("x-csrf-token", &s.csrf)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.contains("此页面不接受这种操作"), "{}", r.body);
+    assert!(r.headers.contains_key(header::ALLOW));
+    // Not signed in: the same page in the plain frame, never an empty body.
+    let r = app.get(None, "/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("页面或记录不存在") && !r.body.contains("<nav class=\"main\">"));
+    // The API answers the same statuses in its one error body.
+    let r = app.api(&s, Method::DELETE, "/api/v1/persons", None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.json()["error"]["code"], "err.method_not_allowed");
+});
