@@ -13,6 +13,7 @@ use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
+use kernel::web::pick::UnitFilterField;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
 struct ListPage {
     c: Chrome,
     f: Filter,
+    unit: UnitFilterField,
     rows: Vec<CaseRow>,
     types: Vec<CaseType>,
     channels: [Channel; 7],
@@ -67,10 +69,12 @@ struct ListPage {
 async fn list_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
-    Query(f): Query<Filter>,
+    Query(mut f): Query<Filter>,
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, 50);
     let en = service::en(&ctx);
+    let unit = kernel::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
+    f.unit = unit.code().map(str::to_string);
     let mut rows = store::list(
         state.db(),
         &ctx.scope,
@@ -83,17 +87,14 @@ async fn list_page(
     .await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
-    let query = kernel::web::page::query_string(&[
-        ("status", f.status.as_deref()),
-        ("type", f.type_code.as_deref()),
-        ("channel", f.channel.as_deref()),
-        ("unit", f.unit.as_deref()),
-        ("due", f.due.as_deref()),
-        ("mine", f.mine.as_deref()),
-        ("from", f.from.as_deref()),
-        ("to", f.to.as_deref()),
-        ("sort", f.sort.as_deref()),
-    ]);
+    let query = list_query(&f);
+    let unit = UnitFilterField::new(ctx.tr, unit, |code| {
+        let f = Filter {
+            unit: Some(code.to_string()),
+            ..f.clone()
+        };
+        format!("/cases?{}", list_query(&f))
+    });
     Ok(render(&ListPage {
         c: Chrome::new(&ctx, "cases", ctx.tr.s("case.list_title").to_string()),
         types: store::types(state.db(), en).await?,
@@ -105,11 +106,27 @@ async fn list_page(
         },
         can_handle: ctx.p.role.has(Perm::HandleCases),
         f,
+        unit,
         rows,
         page: paging.page,
         more,
         query,
     }))
+}
+
+/// The list's filters as a query string.
+fn list_query(f: &Filter) -> String {
+    kernel::web::page::query_string(&[
+        ("status", f.status.as_deref()),
+        ("type", f.type_code.as_deref()),
+        ("channel", f.channel.as_deref()),
+        ("unit", f.unit.as_deref()),
+        ("due", f.due.as_deref()),
+        ("mine", f.mine.as_deref()),
+        ("from", f.from.as_deref()),
+        ("to", f.to.as_deref()),
+        ("sort", f.sort.as_deref()),
+    ])
 }
 
 /// The intake form, flat: one complainant, and a victim, respondent and child as known.
@@ -605,20 +622,47 @@ struct FiguresPage {
     c: Chrome,
     r: Report,
     q: figures::Query,
+    unit: UnitFilterField,
+    unit_label: String,
 }
 
 /// 维权信访统计
 async fn figures_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
-    Query(q): Query<figures::Query>,
+    Query(mut q): Query<figures::Query>,
 ) -> AppResult<Response> {
+    let unit = kernel::org::pick::filter(state.db(), &ctx.scope, q.unit.as_deref()).await?;
+    q.unit = unit.code().map(str::to_string);
     let r = figures::report(state.db(), &ctx, &q).await?;
+    let unit_label = match &unit.unit {
+        Some(u) => u.label(),
+        None => ctx.p.unit_name.clone(),
+    };
+    let link_base = q.clone();
+    let unit = UnitFilterField::new(ctx.tr, unit, |code| {
+        figures_link(&figures::Query {
+            unit: Some(code.to_string()),
+            ..link_base.clone()
+        })
+    });
     Ok(render(&FiguresPage {
         c: Chrome::new(&ctx, "cases", ctx.tr.s("figures.title").to_string()),
         r,
         q,
+        unit,
+        unit_label,
     }))
+}
+
+fn figures_link(q: &figures::Query) -> String {
+    let s = kernel::web::page::query_string(&[
+        ("from", q.from.as_deref()),
+        ("to", q.to.as_deref()),
+        ("as_of", q.as_of.as_deref()),
+        ("unit", q.unit.as_deref()),
+    ]);
+    format!("/cases/figures?{s}")
 }
 
 /// A rate as a percentage for the page (`98.5%`), a dash when there is none.
@@ -800,6 +844,32 @@ impl FiguresPage {
             ("as_of", Some(self.r.as_of.as_str())),
             ("unit", self.q.unit.as_deref()),
         ])
+    }
+
+    /// Whose figures, for which days: `邵阳县 · 2026-01-01 至 2026-12-07（统计时点 …）`.
+    fn heading(&self) -> String {
+        self.c.tr.f(
+            "figures.heading",
+            &[
+                ("unit", &self.unit_label),
+                ("from", &self.r.from),
+                ("to", &self.r.to),
+                ("as_of", &self.r.as_of),
+            ],
+        )
+    }
+
+    /// A row of a grouping by unit leads to that unit's own figures, for the same days.
+    fn drill(&self, grouping: &str, key: &str) -> Option<String> {
+        let by_unit = grouping == "figures.by_township" || grouping == "figures.by_unit";
+        // The county's own level is a row of its own, not a unit to drill into.
+        if !by_unit || key == self.r.unit_code || key.ends_with("000000") {
+            return None;
+        }
+        Some(figures_link(&figures::Query {
+            unit: Some(key.to_string()),
+            ..self.q.clone()
+        }))
     }
 
     fn groupings(&self) -> Vec<(&'static str, &Vec<figures::Group>, bool)> {

@@ -38,15 +38,15 @@
     each('form[data-sent]', function (f) { f.removeAttribute('data-sent'); });
   });
 
-  // Pickers: <input data-pick="unit|person" list="…">: the server's matches fill the list.
+  // Pickers: <input data-pick="/api/v1/…/pick" list="…">: the server's matches fill the list.
   function suggest(input) {
-    var kind = input.getAttribute('data-pick');
+    var url = input.getAttribute('data-pick');
     var list = document.getElementById(input.getAttribute('list'));
     var q = input.value.replace(/^\s+|\s+$/g, '');
     if (!list || q.length < 2 || q === input.getAttribute('data-last')) return;
     input.setAttribute('data-last', q);
     var xhr = new XMLHttpRequest();
-    xhr.open('GET', '/pick/' + kind + '?q=' + encodeURIComponent(q));
+    xhr.open('GET', url + '?q=' + encodeURIComponent(q));
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.onload = function () {
       if (xhr.status !== 200 || input.value.replace(/^\s+|\s+$/g, '') !== q) return;
@@ -63,6 +63,61 @@
     };
     xhr.send();
   }
+  // A match offered under a field fills it.
+  document.addEventListener('click', function (e) {
+    var b = e.target;
+    if (!b.getAttribute || !b.getAttribute('data-fill')) return;
+    var input = document.getElementById(b.getAttribute('data-fill'));
+    if (input) { input.value = b.value; input.focus(); }
+  });
+
+  // The tree of a unit field: each level is fetched when it is opened.
+  function branch(details, code, name, target) {
+    var xhr = new XMLHttpRequest();
+    xhr.open('GET', '/api/v1/org/units/' + encodeURIComponent(code) + '/children');
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.onload = function () {
+      if (xhr.status !== 200) return;
+      var units;
+      try { units = JSON.parse(xhr.responseText); } catch (err) { return; }
+      var ul = document.createElement('ul');
+      for (var i = 0; i < units.length; i++) {
+        var u = units[i];
+        var li = document.createElement('li');
+        var pick = document.createElement('button');
+        pick.type = 'button';
+        pick.className = 'link';
+        pick.setAttribute('data-fill', target);
+        pick.value = u.name + '\uff08' + name + '\uff09';
+        pick.textContent = u.name;
+        if (u.level < 5) {
+          var sub = document.createElement('details');
+          var sum = document.createElement('summary');
+          sum.appendChild(pick);
+          sub.appendChild(sum);
+          watch(sub, u.code, u.name, target);
+          li.appendChild(sub);
+        } else {
+          li.appendChild(pick);
+        }
+        ul.appendChild(li);
+      }
+      details.appendChild(ul);
+    };
+    xhr.send();
+  }
+  function watch(details, code, name, target) {
+    details.addEventListener('toggle', function () {
+      if (details.open && !details.getAttribute('data-loaded')) {
+        details.setAttribute('data-loaded', '1');
+        branch(details, code, name, target);
+      }
+    });
+  }
+  each('details[data-tree]', function (d) {
+    watch(d, d.getAttribute('data-tree'), d.getAttribute('data-root-name'), d.getAttribute('data-for'));
+  });
+
   each('input[data-pick]', function (input) {
     var timer = null;
     input.addEventListener('input', function () {

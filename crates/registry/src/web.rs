@@ -11,7 +11,8 @@ use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::idcard::Sex;
 use kernel::state::AppState;
-use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
+use kernel::web::page::{render, render_with, see_other, Chrome, Paging, SavedQuery};
+use kernel::web::pick::{UnitField, UnitFilterField, UnitInputs};
 
 use crate::access::Seer;
 use crate::person::{Person, PersonInput, Revealed};
@@ -41,6 +42,7 @@ const PER_PAGE: i64 = 50;
 struct ListPage {
     c: Chrome,
     f: Filter,
+    unit: UnitFilterField,
     categories: Vec<crate::category::model::Category>,
     persons: Vec<Person>,
     page: i64,
@@ -49,17 +51,21 @@ struct ListPage {
     can_reveal: bool,
 }
 
+/// The list's address with these filters.
+fn list_link(f: &Filter) -> String {
+    let s = kernel::web::page::query_string(&[
+        ("q", f.q.as_deref()),
+        ("unit", f.unit.as_deref()),
+        ("sex", f.sex.as_deref()),
+        ("sort", f.sort.as_deref()),
+        ("category", f.category.as_deref()),
+    ]);
+    format!("/registry/persons?{s}")
+}
+
 impl ListPage {
     fn link(&self, page: i64) -> String {
-        let mut s = kernel::web::page::query_string(&[
-            ("q", self.f.q.as_deref()),
-            ("unit", self.f.unit.as_deref()),
-            ("sex", self.f.sex.as_deref()),
-            ("sort", self.f.sort.as_deref()),
-            ("category", self.f.category.as_deref()),
-        ]);
-        s.push_str(&format!("&page={page}"));
-        format!("/registry/persons?{s}")
+        format!("{}&page={page}", list_link(&self.f))
     }
 
     fn eth(&self, code: &str) -> String {
@@ -83,10 +89,18 @@ impl ListPage {
 async fn list_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
-    Query(f): Query<Filter>,
+    Query(mut f): Query<Filter>,
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, PER_PAGE);
     let seer = Seer::of(&ctx);
+    let unit = kernel::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
+    f.unit = unit.code().map(str::to_string);
+    let unit = UnitFilterField::new(ctx.tr, unit, |code| {
+        list_link(&Filter {
+            unit: Some(code.to_string()),
+            ..f.clone()
+        })
+    });
     let rows = store::search(
         state.db(),
         &state.cipher,
@@ -106,6 +120,7 @@ async fn list_page(
         c: Chrome::new(&ctx, "registry", ctx.tr.s("person.list_title").to_string()),
         categories: crate::category::store::list(state.db()).await?,
         f,
+        unit,
         persons,
         page: paging.page,
         more,
@@ -123,6 +138,8 @@ struct FormPage {
     form: PersonInput,
     errors: Vec<FieldError>,
     ethnicities: Vec<String>,
+    unit: UnitField,
+    hukou: UnitField,
 }
 
 impl FormPage {
@@ -130,12 +147,64 @@ impl FormPage {
         self.c.tr.s(&crate::ethnicity::key(code)).to_string()
     }
 
-    fn new(
+    /// A form showing its stored (or proposed) units.
+    async fn new(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: String,
+        form: PersonInput,
+    ) -> AppResult<FormPage> {
+        let db = state.db();
+        let unit =
+            UnitField::showing(db, ctx, "unit_code", "person.unit", Some(&form.unit_code)).await?;
+        let mut hukou = UnitField::showing(
+            db,
+            ctx,
+            "hukou_code",
+            "person.hukou",
+            Some(&form.hukou_code),
+        )
+        .await?;
+        hukou.root.clear();
+        Ok(FormPage::given_back(
+            ctx,
+            title,
+            action,
+            form,
+            Vec::new(),
+            unit,
+            hukou,
+        ))
+    }
+
+    /// A form sent back after a failed save, its unit fields as they were typed.
+    fn failed(
+        ctx: &Ctx,
+        title: &str,
+        action: String,
+        form: PersonInput,
+        mut errors: Vec<FieldError>,
+        units: &UnitInputs,
+    ) -> FormPage {
+        units.merge(&mut errors);
+        let unit = units.field(ctx, "unit_code", "person.unit");
+        let mut hukou = units.field(ctx, "hukou_code", "person.hukou");
+        if hukou.value.is_empty() {
+            hukou.value = form.hukou_code.clone();
+        }
+        hukou.root.clear();
+        FormPage::given_back(ctx, title, action, form, errors, unit, hukou)
+    }
+
+    fn given_back(
         ctx: &Ctx,
         title: &str,
         action: String,
         form: PersonInput,
         errors: Vec<FieldError>,
+        unit: UnitField,
+        hukou: UnitField,
     ) -> FormPage {
         FormPage {
             c: Chrome::new(ctx, "registry", ctx.tr.s(title).to_string()),
@@ -143,8 +212,23 @@ impl FormPage {
             form,
             errors,
             ethnicities: crate::ethnicity::codes().collect(),
+            unit,
+            hukou,
         }
     }
+}
+
+/// Reads the residence (required, in the scope) and the household registration (any
+/// code, or a unit of the scope by name) as the service takes them: codes.
+async fn read_units(state: &AppState, ctx: &Ctx, form: &mut PersonInput) -> AppResult<UnitInputs> {
+    let hukou_is_code = kernel::text::normalize_digits(&form.hukou_code)
+        .bytes()
+        .all(|b| b.is_ascii_digit());
+    let mut fields = vec![("unit_code", &mut form.unit_code, true)];
+    if !hukou_is_code {
+        fields.push(("hukou_code", &mut form.hukou_code, false));
+    }
+    UnitInputs::read(state.db(), ctx, &mut fields).await
 }
 
 #[derive(serde::Deserialize)]
@@ -154,6 +238,7 @@ struct UnitQuery {
 
 /// 登记人员
 async fn new_page(
+    State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Query(q): Query<UnitQuery>,
 ) -> AppResult<Response> {
@@ -162,30 +247,35 @@ async fn new_page(
         ethnicity: "01".into(),
         ..PersonInput::default()
     };
-    Ok(render(&FormPage::new(
+    let page = FormPage::new(
+        &state,
         &ctx,
         "person.new_title",
         "/registry/persons/new".into(),
         form,
-        Vec::new(),
-    )))
+    )
+    .await?;
+    Ok(render(&page))
 }
 
 async fn new_submit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    Form(form): Form<PersonInput>,
+    Form(mut form): Form<PersonInput>,
 ) -> AppResult<Response> {
+    let typed = form.clone();
+    let units = read_units(&state, &ctx, &mut form).await?;
     match service::create(&state, &ctx, &form).await {
-        Ok(p) => Ok(see_other(&format!("/registry/persons/{}", p.id))),
+        Ok(p) => Ok(see_other(&format!("/registry/persons/{}?saved=new", p.id))),
         Err(AppError::Invalid(errors)) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &FormPage::new(
+            &FormPage::failed(
                 &ctx,
                 "person.new_title",
                 "/registry/persons/new".into(),
-                form,
+                typed,
                 errors,
+                &units,
             ),
         )),
         Err(e) => Err(e),
@@ -294,10 +384,22 @@ async fn show_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
+    Query(saved): Query<SavedQuery>,
 ) -> AppResult<Response> {
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
     let ms = membership_views(&state, &ctx, id).await?;
     let mut page = ShowPage::new(&ctx, row.person, None, ms);
+    let key = match saved.saved.as_deref() {
+        Some("new") => Some("person.saved_new"),
+        Some("edit") => Some("person.saved_edit"),
+        _ => None,
+    };
+    if let (Some(key), false) = (key, page.hidden) {
+        let text = ctx
+            .tr
+            .f(key, &[("name", &page.p.name), ("unit", &page.p.unit_name)]);
+        page.c.notice = Some(text);
+    }
     page.household = crate::household::store::of_person(state.db(), id).await?;
     Ok(render(&page))
 }
@@ -339,13 +441,15 @@ async fn edit_page(
     let row = store::get(state.db(), &state.cipher, &ctx.scope, id).await?;
     Seer::of(&ctx).may_change(&row.person.unit_code, row.person.restricted)?;
     let form = input_of(&row.person);
-    Ok(render(&FormPage::new(
+    let page = FormPage::new(
+        &state,
         &ctx,
         "person.edit_title",
         format!("/registry/persons/{id}/edit"),
         form,
-        Vec::new(),
-    )))
+    )
+    .await?;
+    Ok(render(&page))
 }
 
 async fn edit_submit(
@@ -366,25 +470,29 @@ async fn edit_submit(
             *typed = stored.unwrap_or_default();
         }
     }
+    let typed = form.clone();
+    let units = read_units(&state, &ctx, &mut form).await?;
     match service::update(&state, &ctx, id, &form).await {
-        Ok(p) => Ok(see_other(&format!("/registry/persons/{}", p.id))),
+        Ok(p) => Ok(see_other(&format!("/registry/persons/{}?saved=edit", p.id))),
         Err(AppError::Invalid(errors)) => {
-            let page = FormPage::new(
+            let page = FormPage::failed(
                 &ctx,
                 "person.edit_title",
                 format!("/registry/persons/{id}/edit"),
-                blank_sensitive(form),
+                blank_sensitive(typed),
                 errors,
+                &units,
             );
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(AppError::Conflict(k)) => {
-            let page = FormPage::new(
+            let page = FormPage::failed(
                 &ctx,
                 "person.edit_title",
                 format!("/registry/persons/{id}/edit"),
-                blank_sensitive(form),
+                blank_sensitive(typed),
                 vec![FieldError::new("version", k)],
+                &units,
             );
             Ok(render_with(StatusCode::CONFLICT, &page))
         }

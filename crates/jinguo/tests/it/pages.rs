@@ -128,3 +128,124 @@ on_both!(error_pages_keep_the_frame, |app| {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.json()["error"]["code"], "err.method_not_allowed");
 });
+
+/// A woman's person form with the residence typed as `unit`.
+async fn register(app: &TestApp, s: &Session, name: &str, unit: &str) -> Resp {
+    app.post(
+        s,
+        "/registry/persons/new",
+        &[
+            ("name", name),
+            ("sex", "F"),
+            ("birth_date", "1980-05-01"),
+            ("unit_code", unit),
+        ],
+    )
+    .await
+}
+
+on_both!(a_village_director_registers_without_a_code, |app| {
+    let s = app.as_user("village", VILLAGE_A, "village_chair").await;
+    // Her only unit is filled in; she types nothing.
+    let form = app.get(Some(&s), "/registry/persons/new").await;
+    assert!(
+        form.body.contains("value=\"大岭社区（塘渡口镇）\""),
+        "{}",
+        form.body
+    );
+    let r = register(&app, &s, "陈淑珍", "大岭社区（塘渡口镇）").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().ends_with("?saved=new"));
+    let page = app.get(Some(&s), r.location()).await;
+    assert!(
+        page.body.contains("已登记：陈淑珍（大岭社区）"),
+        "{}",
+        page.body
+    );
+    let unit: String = sqlx::query_scalar("SELECT unit_code FROM persons WHERE name = '陈淑珍'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(unit, VILLAGE_A);
+});
+
+on_both!(units_are_read_by_name_and_ambiguity_is_shown, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    // A county account has no single unit: nothing is filled in.
+    let form = app.get(Some(&s), "/registry/persons/new").await;
+    assert!(form
+        .body
+        .contains("name=\"unit_code\" id=\"unit_code\" value=\"\""));
+    // The name alone, the town before it, a group after it, the code: all one village.
+    for (i, typed) in [
+        "大岭社区",
+        "塘渡口镇大岭社区",
+        "大岭社区3组",
+        " 430523100001 ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = register(
+            &app,
+            &s,
+            &format!("王桂{}", ["兰", "英", "芳", "香"][i]),
+            typed,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{typed}: {}", r.body);
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE unit_code = $1")
+        .bind(VILLAGE_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    // 合兴村 is four villages of the county: the form stays, with its text, and offers them.
+    let r = register(&app, &s, "李秀兰", "合兴村").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("有多个单位与此名称相符"), "{}", r.body);
+    assert!(r.body.contains("value=\"李秀兰\"") && r.body.contains("value=\"合兴村\""));
+    for town in ["白仓镇", "下花桥镇", "谷洲镇", "五峰铺镇"] {
+        assert!(r.body.contains(&format!("合兴村（{town}）")), "{town}");
+    }
+    // The township named in brackets settles it.
+    let r = register(&app, &s, "李秀兰", "合兴村（谷洲镇）").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A name that is no unit of her area: the message at the field, nothing saved.
+    let r = register(&app, &s, "赵美玲", "不存在村").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("找不到这个单位"));
+    let r = register(&app, &s, "赵美玲", "东城区").await;
+    assert!(r.body.contains("找不到这个单位"), "outside the scope");
+    // The suggestions a phone's field shows, from two characters.
+    let r = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/org/pick?q=%E5%90%88%E5%85%B4",
+            None,
+        )
+        .await; // 合兴
+    let values: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        values.contains(&"合兴村（谷洲镇）".to_string()),
+        "{values:?}"
+    );
+    let v = app.as_user("village", VILLAGE_A, "village_chair").await;
+    let r = app
+        .api(
+            &v,
+            Method::GET,
+            "/api/v1/org/pick?q=%E5%90%88%E5%85%B4",
+            None,
+        )
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 0, "only her own area");
+});

@@ -520,7 +520,7 @@ on_both!(form_keeps_input_and_names_each_field, |app| {
         "person.name_invalid",
         "id.check_digit",
         "field.phone_invalid",
-        "account.unit_invalid",
+        "pick.unit_none",
     ] {
         assert!(r.body.contains(tr.s(key)), "{key}");
     }

@@ -21,6 +21,7 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/org/units", &["get", "post"]),
     ("/api/v1/org/units/{code}", &["get", "patch"]),
     ("/api/v1/org/units/{code}/children", &["get"]),
+    ("/api/v1/org/pick", &["get"]),
     ("/api/v1/audit", &["get"]),
     ("/api/v1/persons", &["get", "post"]),
     ("/api/v1/persons/{id}", &["get", "patch"]),
@@ -407,7 +408,18 @@ async fn run_case(
             ];
             for path in &gets {
                 let r = app.api(s, Method::GET, path, None).await;
-                if !inside && !path.starts_with("/accounts/new") {
+                let page_filter = !path.starts_with("/api/") && path.contains("?unit=");
+                if !inside && page_filter && !path.starts_with("/accounts/new") {
+                    // A list's unit filter outside the subtree is no unit of hers: the page
+                    // keeps her own rows and says so (her own rows may be none).
+                    prop_assert!(
+                        r.status == StatusCode::FORBIDDEN
+                            || (r.status == StatusCode::OK
+                                && r.body.contains("id=\"unit-unmatched\"")),
+                        "{role:?}@{unit} GET {path}: {}",
+                        r.status
+                    );
+                } else if !inside && !path.starts_with("/accounts/new") {
                     prop_assert!(denied(r.status), "{role:?}@{unit} GET {path}: {}", r.status);
                 }
                 prop_assert!(!r.status.is_server_error(), "GET {path}: {}", r.body);
@@ -778,13 +790,6 @@ async fn run_case(
                 app.api(
                     s,
                     Method::GET,
-                    &format!("/cases/figures?unit={}", k.unit),
-                    None,
-                )
-                .await,
-                app.api(
-                    s,
-                    Method::GET,
                     &format!("/api/v1/case-figures?unit={}", k.unit),
                     None,
                 )
@@ -826,6 +831,17 @@ async fn run_case(
             if let Some(a) = k.alert {
                 probes.push(app.post(s, &format!("/cases/alerts/{a}/ack"), &[]).await);
             }
+            // A unit outside her subtree typed into the figures page's filter is no unit
+            // of hers: the page stays on her own figures and says so.
+            let r = app
+                .get(Some(s), &format!("/cases/figures?unit={}", k.unit))
+                .await;
+            prop_assert!(
+                r.status == StatusCode::OK && r.body.contains("id=\"unit-unmatched\""),
+                "{role:?}@{unit} figures of {}: {}",
+                k.unit,
+                r.status
+            );
             for (i, r) in probes.into_iter().enumerate() {
                 prop_assert!(
                     denied(r.status),

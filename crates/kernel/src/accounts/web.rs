@@ -16,6 +16,7 @@ use crate::auth::{tokens, Can, Ctx, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::web::page::{render, render_with, see_other, Chrome, Paging};
+use crate::web::pick::UnitFilterField;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +37,8 @@ struct ListPage {
     c: Chrome,
     accounts: Vec<Account>,
     q: String,
-    unit: String,
+    unit: UnitFilterField,
+    unit_code: String,
     page: i64,
     more: bool,
 }
@@ -45,9 +47,18 @@ struct ListPage {
 async fn list_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageAccounts>,
-    Query(f): Query<ListFilter>,
+    Query(mut f): Query<ListFilter>,
 ) -> AppResult<Response> {
     let paging = Paging::new(f.page, 50);
+    let unit = crate::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
+    f.unit = unit.code().map(str::to_string);
+    let q = f.q.clone().unwrap_or_default();
+    let unit = UnitFilterField::new(ctx.tr, unit, |u| {
+        format!(
+            "/accounts?{}",
+            crate::web::page::query_string(&[("q", Some(q.as_str())), ("unit", Some(u))])
+        )
+    });
     let mut accounts =
         super::list(state.db(), &ctx.scope, &f, paging.size + 1, paging.offset()).await?;
     let more = accounts.len() as i64 > paging.size;
@@ -56,7 +67,8 @@ async fn list_page(
         c: Chrome::new(&ctx, "accounts", ctx.tr.s("account.list_title").to_string()),
         accounts,
         q: f.q.unwrap_or_default(),
-        unit: f.unit.unwrap_or_default(),
+        unit,
+        unit_code: f.unit.unwrap_or_default(),
         page: paging.page,
         more,
     };

@@ -45,5 +45,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::list_units, org::create_org_unit))
         .routes(routes!(org::get_unit, org::update_unit))
         .routes(routes!(org::list_children))
+        .routes(routes!(org::pick_units))
         .routes(routes!(aud::list_audit))
 }

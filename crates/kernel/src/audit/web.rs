@@ -12,6 +12,7 @@ use crate::auth::Can;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::page::{render, Chrome};
+use crate::web::pick::UnitFilterField;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(audit_page))
@@ -24,6 +25,7 @@ const PAGE: i64 = 100;
 struct AuditPage {
     c: Chrome,
     f: Filter,
+    unit: UnitFilterField,
     rows: Vec<Record>,
     next_before: Option<i64>,
     actions: &'static [&'static str],
@@ -33,8 +35,17 @@ struct AuditPage {
 async fn audit_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewAudit>,
-    Query(f): Query<Filter>,
+    Query(mut f): Query<Filter>,
 ) -> AppResult<Response> {
+    let unit = crate::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
+    f.unit = unit.code().map(str::to_string);
+    let unit = UnitFilterField::new(ctx.tr, unit, |u| {
+        audit_link(&Filter {
+            unit: Some(u.to_string()),
+            before: None,
+            ..f.clone()
+        })
+    });
     let rows = super::list(state.db(), &ctx.scope, &f, PAGE).await?;
     let next_before = if rows.len() as i64 == PAGE {
         rows.last().map(|r| r.seq)
@@ -44,6 +55,7 @@ async fn audit_page(
     let page = AuditPage {
         c: Chrome::new(&ctx, "audit", ctx.tr.s("audit.title").to_string()),
         f,
+        unit,
         rows,
         next_before,
         actions: super::ACTIONS,
@@ -53,17 +65,24 @@ async fn audit_page(
 
 impl AuditPage {
     fn next_link(&self, before: &i64) -> String {
-        let before = before.to_string();
-        let q = crate::web::page::query_string(&[
-            ("actor", self.f.actor.as_deref()),
-            ("action", self.f.action.as_deref()),
-            ("unit", self.f.unit.as_deref()),
-            ("from", self.f.from.as_deref()),
-            ("to", self.f.to.as_deref()),
-            ("before", Some(before.as_str())),
-        ]);
-        format!("/audit?{q}")
+        audit_link(&Filter {
+            before: Some(*before),
+            ..self.f.clone()
+        })
     }
+}
+
+fn audit_link(f: &Filter) -> String {
+    let before = f.before.map(|b| b.to_string());
+    let q = crate::web::page::query_string(&[
+        ("actor", f.actor.as_deref()),
+        ("action", f.action.as_deref()),
+        ("unit", f.unit.as_deref()),
+        ("from", f.from.as_deref()),
+        ("to", f.to.as_deref()),
+        ("before", before.as_deref()),
+    ]);
+    format!("/audit?{q}")
 }
 
 /// Audit entries of the caller's subtree, newest first

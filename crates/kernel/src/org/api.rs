@@ -12,7 +12,7 @@ use crate::auth::roles::need;
 use crate::auth::Can;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::page::Paging;
+use crate::web::page::{Paging, Suggestion};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct UnitsQuery {
@@ -45,6 +45,34 @@ pub async fn list_units(
         store::search(state.db(), &ctx.scope, &text, paging.size, paging.offset()).await?
     };
     Ok(Json(units))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PickQuery {
+    /// Part of a unit's name (two characters are enough) or a code prefix
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// Suggestions for a unit field: the units of the caller's subtree that match, each as
+/// the field takes it (`大岭社区（塘渡口镇）`) with its code
+#[utoipa::path(get, path = "/api/v1/org/pick", tag = "org", params(PickQuery),
+    responses((status = 200, body = [Suggestion])))]
+pub async fn pick_units(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Query(q): Query<PickQuery>,
+) -> AppResult<Json<Vec<Suggestion>>> {
+    let found = super::pick::suggest(state.db(), &ctx.scope, q.q.as_deref().unwrap_or("")).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|u| Suggestion {
+                value: u.label(),
+                label: u.code,
+            })
+            .collect(),
+    ))
 }
 
 /// A unit with the counts of the units below it.

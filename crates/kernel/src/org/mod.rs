@@ -4,6 +4,7 @@
 pub mod api;
 pub mod import;
 pub mod model;
+pub mod pick;
 pub mod store;
 pub mod web;
 

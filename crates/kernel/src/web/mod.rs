@@ -7,6 +7,7 @@ pub mod errors;
 pub mod home;
 pub mod metrics;
 pub mod page;
+pub mod pick;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;

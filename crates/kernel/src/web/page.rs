@@ -107,6 +107,8 @@ pub struct Chrome {
     pub csrf: String,
     pub user: Option<UserChrome>,
     pub nav: Vec<&'static NavItem>,
+    /// What the last action saved, shown at the top of the page it led to.
+    pub notice: Option<String>,
 }
 
 impl Chrome {
@@ -133,7 +135,14 @@ impl Chrome {
                 role_key: p.role.label_key(),
             }),
             nav,
+            notice: None,
         }
+    }
+
+    /// The same shell, saying what the action that led here saved.
+    pub fn with_notice(mut self, notice: Option<String>) -> Chrome {
+        self.notice = notice;
+        self
     }
 
     /// The shell for pages seen before login (and error pages).
@@ -145,6 +154,7 @@ impl Chrome {
             csrf,
             user: None,
             nav: Vec::new(),
+            notice: None,
         }
     }
 }
@@ -196,6 +206,21 @@ pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
         }
     }
     s.finish()
+}
+
+/// `?saved=…` on the page a form led to: which save it was, so the page can say what
+/// was saved (a page that is reloaded or bookmarked says it again, which is true).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct SavedQuery {
+    pub saved: Option<String>,
+}
+
+/// One suggestion of a picker field (a unit, a person, a colleague): `value` is what the
+/// field takes and the server reads back, `label` what tells two of the same name apart.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Suggestion {
+    pub value: String,
+    pub label: String,
 }
 
 /// Paging of a list: page number from 1 and page size.

@@ -14,6 +14,7 @@ use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{field_error, AppError, AppResult, FieldError};
 use kernel::state::AppState;
 use kernel::web::page::{query_string, render, render_with, see_other, Chrome, Paging};
+use kernel::web::pick::UnitFilterField;
 
 use super::model::{show_value, Category, CategoryInput};
 use super::service::{self, AssignInput, ChangeInput};
@@ -73,6 +74,7 @@ struct MembersPage {
     c: Chrome,
     cat: Category,
     f: MemberFilter,
+    unit: UnitFilterField,
     rows: Vec<Membership>,
     page: i64,
     more: bool,
@@ -84,13 +86,17 @@ impl MembersPage {
     }
 
     fn link(&self, page: i64) -> String {
-        let q = query_string(&[
-            ("unit", self.f.unit.as_deref()),
-            ("status", self.f.status.as_deref()),
-            ("q", self.f.q.as_deref()),
-        ]);
-        format!("/registry/categories/{}?{q}&page={page}", self.cat.code)
+        format!("{}&page={page}", members_link(&self.cat.code, &self.f))
     }
+}
+
+fn members_link(code: &str, f: &MemberFilter) -> String {
+    let q = query_string(&[
+        ("unit", f.unit.as_deref()),
+        ("status", f.status.as_deref()),
+        ("q", f.q.as_deref()),
+    ]);
+    format!("/registry/categories/{code}?{q}")
 }
 
 /// 某类人群名单
@@ -98,9 +104,20 @@ async fn members_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(code): Path<String>,
-    Query(f): Query<MemberFilter>,
+    Query(mut f): Query<MemberFilter>,
 ) -> AppResult<Response> {
     let cat = store::get(state.db(), &code).await?;
+    let unit = kernel::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
+    f.unit = unit.code().map(str::to_string);
+    let unit = UnitFilterField::new(ctx.tr, unit, |u| {
+        members_link(
+            &code,
+            &MemberFilter {
+                unit: Some(u.to_string()),
+                ..f.clone()
+            },
+        )
+    });
     let paging = Paging::new(f.page, 50);
     let mut rows = store::members(
         state.db(),
@@ -117,6 +134,7 @@ async fn members_page(
         c: Chrome::new(&ctx, "registry", cat.name(&ctx.tr).to_string()),
         cat,
         f,
+        unit,
         rows,
         page: paging.page,
         more,
