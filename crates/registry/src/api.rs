@@ -7,7 +7,7 @@ use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
 use kernel::state::AppState;
-use kernel::web::page::Paging;
+use kernel::web::page::{Paging, Suggestion};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,6 +21,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_persons, create_person))
         .routes(routes!(get_person, update_person))
         .routes(routes!(reveal_person))
+        .routes(routes!(pick_persons))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct PickQuery {
+    /// Two characters of a name, or a resident ID or phone number (exact)
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// Suggestions for a person field: the people of the caller's subtree she may see, each
+/// with her village, birth year and the last characters of her ID, and the value the
+/// field sends back (ending in her registry number)
+#[utoipa::path(get, path = "/api/v1/persons/pick", tag = "registry", params(PickQuery),
+    responses((status = 200, body = [Suggestion])))]
+pub async fn pick_persons(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Query(q): Query<PickQuery>,
+) -> AppResult<Json<Vec<Suggestion>>> {
+    let found = crate::pick::suggest(&state, &ctx, q.q.as_deref().unwrap_or("")).await?;
+    Ok(Json(found.iter().map(|p| p.suggestion(ctx.tr)).collect()))
 }
 
 /// Search persons in the caller's subtree (sensitive fields masked)

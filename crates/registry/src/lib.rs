@@ -13,6 +13,7 @@ pub mod household;
 pub mod import;
 pub mod pairing;
 pub mod person;
+pub mod pick;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -249,3 +249,146 @@ on_both!(units_are_read_by_name_and_ambiguity_is_shown, |app| {
         .await;
     assert_eq!(r.json().as_array().unwrap().len(), 0, "only her own area");
 });
+
+on_both!(a_neighbour_is_added_to_a_household_by_name, |app| {
+    let s = app.as_user("village", VILLAGE_A, "village_chair").await;
+    for (name, birth) in [
+        ("陈淑珍", "1980-05-01"),
+        ("刘建国", "1978-02-03"),
+        ("张桂兰", "1950-01-01"),
+    ] {
+        let r = app
+            .post(
+                &s,
+                "/registry/persons/new",
+                &[
+                    ("name", name),
+                    ("sex", "F"),
+                    ("birth_date", birth),
+                    ("unit_code", VILLAGE_A),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    // A second 张桂兰 in the same village: the picker tells them apart by birth year.
+    let r = app
+        .post(
+            &s,
+            "/registry/persons/new",
+            &[
+                ("name", "张桂兰"),
+                ("sex", "F"),
+                ("birth_date", "1962-07-07"),
+                ("unit_code", VILLAGE_A),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = |name: &'static str| {
+        let pool = app.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM persons WHERE name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let head = id("陈淑珍").await;
+    let r = app
+        .post(&s, "/registry/households", &[("head", &head.to_string())])
+        .await;
+    let hid = r
+        .location()
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(r.location().ends_with("?saved=create"));
+    let page = app
+        .get(Some(&s), &format!("/registry/households/{hid}"))
+        .await;
+    // A head exists: the relation proposed for a new member is not 户主.
+    assert!(
+        page.body.contains("<option value=\"spouse\" selected>"),
+        "{}",
+        page.body
+    );
+    // Her neighbour by name alone.
+    let r = app
+        .post(
+            &s,
+            &format!("/registry/households/{hid}/members"),
+            &[("person", "刘建国"), ("relation", "spouse")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(Some(&s), r.location()).await;
+    assert!(page.body.contains("已添加成员") && page.body.contains("刘建国"));
+    // Two of one name: the form stays and offers both, with village and birth year.
+    let r = app
+        .post(
+            &s,
+            &format!("/registry/households/{hid}/members"),
+            &[("person", "张桂兰"), ("relation", "parent")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("有多位同名人员"), "{}", r.body);
+    assert!(
+        r.body.contains("张桂兰 · 大岭社区 · 1950年生")
+            && r.body.contains("张桂兰 · 大岭社区 · 1962年生")
+    );
+    // The suggestions the field shows; choosing one sends her number back.
+    let sug = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/persons/pick?q=%E5%BC%A0%E6%A1%82",
+            None,
+        )
+        .await
+        .json(); // 张桂
+    let older = sug
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["label"].as_str().unwrap().contains("1950"))
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            &s,
+            &format!("/registry/households/{hid}/members"),
+            &[("person", &older), ("relation", "parent")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let joined: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM household_members WHERE person_id = $1")
+            .bind(id("张桂兰").await)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(joined, 1, "the 1950 张桂兰, the first registered");
+    // Removing says what it does and asks first.
+    let page = app
+        .get(Some(&s), &format!("/registry/households/{hid}"))
+        .await;
+    assert!(page.body.contains("data-confirm=\"将 刘建国 移出本户？"));
+    // Someone nobody registered: the message says what to do.
+    let r = app
+        .post(
+            &s,
+            &format!("/registry/households/{hid}/members"),
+            &[("person", "无此人"), ("relation", "child")],
+        )
+        .await;
+    assert!(r.body.contains("找不到此人"));
+});

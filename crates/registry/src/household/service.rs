@@ -7,32 +7,14 @@ use kernel::state::AppState;
 
 use super::store::{self, Household};
 use super::Relation;
-use crate::access::{self, Found, Reach, Seer};
+use crate::access::{Found, Seer};
 
 /// Finds a person of the scope by her registry number or her resident ID, through the
 /// registry's one gate; a restricted person is added only by those who handle her.
 async fn find_person(state: &AppState, ctx: &Ctx, key: &str) -> AppResult<Found> {
-    let key = kernel::text::normalize_digits(key);
-    let seer = Seer::of(ctx);
-    let reach = if key.len() < 15 {
-        match key.parse::<i64>() {
-            Ok(id) => access::by_number(state.db().pool(), &seer, id).await?,
-            Err(_) => Reach::Unknown,
-        }
-    } else {
-        match kernel::idcard::ResidentId::parse(&key, kernel::time::today()) {
-            Ok(rid) => {
-                access::by_resident_id(state.db().pool(), &state.cipher, &seer, &rid).await?
-            }
-            Err(_) => Reach::Unknown,
-        }
-    };
-    let refuse = |k| AppError::Invalid(vec![FieldError::new("person", k)]);
-    match reach {
-        Reach::Person(f) => Ok(f),
-        Reach::Masked { .. } => Err(refuse("household.person_restricted")),
-        Reach::Elsewhere | Reach::Unknown => Err(refuse("household.person_unknown")),
-    }
+    crate::pick::required(state, ctx, "person", key)
+        .await?
+        .map_err(crate::pick::invalid)
 }
 
 /// Creates a household with the person as its head.

@@ -2,7 +2,7 @@
 
 use crate::access::Seer;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -11,7 +11,10 @@ use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
-use kernel::web::page::{render, render_with, see_other, Chrome};
+use kernel::web::page::{render, render_with, see_other, Chrome, SavedQuery, Suggestion};
+use kernel::web::pick::{UnitField, UnitInputs};
+
+use crate::pick::PersonPick;
 
 use super::service;
 use super::store::{self, Household};
@@ -37,17 +40,38 @@ struct ShowPage {
     relations: [Relation; 10],
     can_edit: bool,
     errors: Vec<FieldError>,
+    /// What was typed into the member field, given back with the people it could mean.
+    person: String,
+    choices: Vec<Suggestion>,
+    /// The relation a new member is proposed with: not 户主 when the household has one.
+    relation: Relation,
+    unit: UnitField,
 }
 
 impl ShowPage {
     fn new(ctx: &Ctx, h: Household, errors: Vec<FieldError>) -> ShowPage {
+        let relation = if h.members.iter().any(|m| m.relation == Relation::Head) {
+            Relation::Spouse
+        } else {
+            Relation::Head
+        };
         ShowPage {
             c: Chrome::new(ctx, "registry", ctx.tr.s("household.title").to_string()),
-            h,
             relations: Relation::ALL,
             can_edit: ctx.p.role.has(Perm::EditRecords),
             errors,
+            person: String::new(),
+            choices: Vec::new(),
+            relation,
+            unit: UnitField::typed(ctx, "unit_code", "household.move_to", "", None),
+            h,
         }
+    }
+}
+
+impl ShowPage {
+    fn remove_confirm(&self, name: &str) -> String {
+        self.c.tr.f("household.remove_confirm", &[("name", &name)])
     }
 }
 
@@ -56,9 +80,21 @@ async fn show_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
+    Query(saved): Query<SavedQuery>,
 ) -> AppResult<Response> {
     let h = store::get(state.db(), &Seer::of(&ctx), id).await?;
-    Ok(render(&ShowPage::new(&ctx, h, Vec::new())))
+    let mut page = ShowPage::new(&ctx, h, Vec::new());
+    page.c.notice = match saved.saved.as_deref() {
+        Some("join") => Some(ctx.tr.s("household.saved_join").to_string()),
+        Some("leave") => Some(ctx.tr.s("household.saved_leave").to_string()),
+        Some("move") => Some(
+            ctx.tr
+                .f("household.saved_move", &[("unit", &page.h.unit_name)]),
+        ),
+        Some("create") => Some(ctx.tr.s("household.saved_create").to_string()),
+        _ => None,
+    };
+    Ok(render(&page))
 }
 
 #[derive(serde::Deserialize)]
@@ -73,7 +109,10 @@ async fn create_submit(
     Form(f): Form<CreateForm>,
 ) -> AppResult<Response> {
     let h = service::create(&state, &ctx, f.head).await?;
-    Ok(see_other(&format!("/registry/households/{}", h.id)))
+    Ok(see_other(&format!(
+        "/registry/households/{}?saved=create",
+        h.id
+    )))
 }
 
 #[derive(serde::Deserialize)]
@@ -82,20 +121,49 @@ struct AddForm {
     relation: String,
 }
 
+/// What a failed form of the page gives back: the member typed, the unit typed.
+#[derive(Default)]
+struct Typed {
+    person: String,
+    unit: String,
+}
+
 async fn redisplay(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
     result: AppResult<Household>,
+    saved: &str,
+    typed: Typed,
 ) -> AppResult<Response> {
     match result {
-        Ok(h) => Ok(see_other(&format!("/registry/households/{}", h.id))),
-        Err(AppError::Invalid(errors)) => {
+        Ok(h) => Ok(see_other(&format!(
+            "/registry/households/{}?saved={saved}",
+            h.id
+        ))),
+        Err(AppError::Invalid(mut errors)) => {
             let h = store::get(state.db(), &Seer::of(ctx), id).await?;
-            Ok(render_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ShowPage::new(ctx, h, errors),
-            ))
+            let mut page = ShowPage::new(ctx, h, Vec::new());
+            if !typed.person.is_empty() {
+                if let PersonPick::Refused(_, c) =
+                    crate::pick::resolve(state, ctx, &typed.person).await?
+                {
+                    page.choices = c.iter().map(|p| p.suggestion(ctx.tr)).collect();
+                }
+            }
+            if !typed.unit.is_empty() {
+                let units = UnitInputs::read(
+                    state.db(),
+                    ctx,
+                    &mut [("unit_code", &mut typed.unit.clone(), true)],
+                )
+                .await?;
+                units.merge(&mut errors);
+                page.unit = units.field(ctx, "unit_code", "household.move_to");
+            }
+            page.person = typed.person;
+            page.errors = errors;
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(AppError::Conflict(k)) => {
             let h = store::get(state.db(), &Seer::of(ctx), id).await?;
@@ -116,7 +184,11 @@ async fn add_submit(
     Form(f): Form<AddForm>,
 ) -> AppResult<Response> {
     let result = service::add_member(&state, &ctx, id, &f.person, &f.relation).await;
-    redisplay(&state, &ctx, id, result).await
+    let typed = Typed {
+        person: f.person,
+        ..Typed::default()
+    };
+    redisplay(&state, &ctx, id, result, "join", typed).await
 }
 
 /// 移出成员
@@ -126,7 +198,7 @@ async fn leave_submit(
     Path((id, person)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let result = service::remove_member(&state, &ctx, id, person).await;
-    redisplay(&state, &ctx, id, result).await
+    redisplay(&state, &ctx, id, result, "leave", Typed::default()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -142,6 +214,16 @@ async fn move_submit(
     Path(id): Path<i64>,
     Form(f): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let result = service::relocate(&state, &ctx, id, &f.unit_code, f.version).await;
-    redisplay(&state, &ctx, id, result).await
+    let mut code = f.unit_code.clone();
+    let units = UnitInputs::read(state.db(), &ctx, &mut [("unit_code", &mut code, true)]).await?;
+    let result = if units.ok() {
+        service::relocate(&state, &ctx, id, &code, f.version).await
+    } else {
+        Err(AppError::Invalid(Vec::new()))
+    };
+    let typed = Typed {
+        unit: f.unit_code,
+        ..Typed::default()
+    };
+    redisplay(&state, &ctx, id, result, "move", typed).await
 }
