@@ -945,6 +945,8 @@ pub async fn repeat_of(
 pub struct Grant {
     pub user_id: i64,
     pub username: String,
+    /// How pages show the account (王红梅), never by its login name.
+    pub display_name: String,
     /// grant | glass
     pub kind: String,
     pub reason: String,
@@ -979,7 +981,8 @@ pub async fn insert_grant(
 
 pub async fn grants(db: &Db, case_id: i64) -> AppResult<Vec<Grant>> {
     let rows = sqlx::query(
-        "SELECT g.user_id, u.username, g.kind, g.reason, g.created_at, g.expires_at FROM case_grants g \
+        "SELECT g.user_id, u.username, g.kind, g.reason, g.created_at, g.expires_at, u.display_name \
+         FROM case_grants g \
          JOIN users u ON u.id = g.user_id WHERE g.case_id = $1 ORDER BY g.id",
     )
     .bind(case_id)
@@ -990,6 +993,7 @@ pub async fn grants(db: &Db, case_id: i64) -> AppResult<Vec<Grant>> {
         .map(|r| Grant {
             user_id: r.get(0),
             username: r.get(1),
+            display_name: r.get(6),
             kind: r.get(2),
             reason: r.get(3),
             created_at: r.get(4),

@@ -12,8 +12,8 @@ use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
-use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
-use kernel::web::pick::UnitFilterField;
+use kernel::web::page::{render, render_with, see_other, Chrome, Paging, SavedQuery};
+use kernel::web::pick::{UnitField, UnitFilterField, UnitInputs};
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -129,6 +129,18 @@ fn list_query(f: &Filter) -> String {
     ])
 }
 
+/// Moves most cases never need: the case page keeps them behind a disclosure.
+const RARE_MOVES: &[&str] = &["extend", "supervise", "reopen"];
+
+/// The course of a case as its page shows it.
+const FLOW: &[&str] = &[
+    "case.flow_accept",
+    "case.flow_assign",
+    "case.flow_handle",
+    "case.flow_close",
+    "case.flow_follow_up",
+];
+
 /// The intake form, flat: one complainant, and a victim, respondent and child as known.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct IntakeForm {
@@ -230,15 +242,46 @@ struct NewPage {
     types: Vec<CaseType>,
     channels: [Channel; 7],
     errors: Vec<FieldError>,
+    unit: UnitField,
+    complainant_unit: UnitField,
+    victim_unit: UnitField,
 }
 
+/// The intake form; its unit fields as typed when a save failed, else the case's unit
+/// showing the officer's own.
 async fn new_view(
     state: &AppState,
     ctx: &Ctx,
     form: IntakeForm,
-    errors: Vec<FieldError>,
+    mut errors: Vec<FieldError>,
+    units: Option<&UnitInputs>,
 ) -> AppResult<NewPage> {
+    let (unit, complainant_unit, victim_unit) = match units {
+        Some(u) => {
+            u.merge(&mut errors);
+            (
+                u.field(ctx, "unit_code", "case.unit_code", &errors),
+                u.field(ctx, "complainant_unit_code", "case.party_unit", &errors),
+                u.field(ctx, "victim_unit_code", "case.party_unit", &errors),
+            )
+        }
+        None => (
+            UnitField::showing(
+                state.db(),
+                ctx,
+                "unit_code",
+                "case.unit_code",
+                Some(&form.unit_code),
+            )
+            .await?,
+            UnitField::typed(ctx, "complainant_unit_code", "case.party_unit", "", None),
+            UnitField::typed(ctx, "victim_unit_code", "case.party_unit", "", None),
+        ),
+    };
     Ok(NewPage {
+        unit,
+        complainant_unit,
+        victim_unit,
         c: Chrome::new(ctx, "cases", ctx.tr.s("case.new_title").to_string()),
         types: store::types(state.db(), service::en(ctx))
             .await?
@@ -261,7 +304,9 @@ async fn new_page(
         unit_code: ctx.p.unit_code.clone(),
         ..IntakeForm::default()
     };
-    Ok(render(&new_view(&state, &ctx, form, Vec::new()).await?))
+    Ok(render(
+        &new_view(&state, &ctx, form, Vec::new(), None).await?,
+    ))
 }
 
 async fn new_submit(
@@ -269,11 +314,31 @@ async fn new_submit(
     Can(ctx, ..): Can<need::HandleCases>,
     Form(form): Form<IntakeForm>,
 ) -> AppResult<Response> {
-    match service::intake(&state, &ctx, &form.input()).await {
-        Ok(id) => Ok(see_other(&format!("/cases/{id}"))),
+    let mut coded = form.clone();
+    let units = UnitInputs::read(
+        state.db(),
+        &ctx,
+        &mut [
+            ("unit_code", &mut coded.unit_code, true),
+            (
+                "complainant_unit_code",
+                &mut coded.complainant_unit_code,
+                false,
+            ),
+            ("victim_unit_code", &mut coded.victim_unit_code, false),
+        ],
+    )
+    .await?;
+    let result = if units.ok() {
+        service::intake(&state, &ctx, &coded.input()).await
+    } else {
+        Err(AppError::Invalid(Vec::new()))
+    };
+    match result {
+        Ok(id) => Ok(see_other(&format!("/cases/{id}?saved=new"))),
         Err(AppError::Invalid(errors)) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &new_view(&state, &ctx, form, errors).await?,
+            &new_view(&state, &ctx, form, errors, Some(&units)).await?,
         )),
         Err(e) => Err(e),
     }
@@ -285,8 +350,14 @@ struct ShowPage {
     c: Chrome,
     v: CaseView,
     actions: Vec<&'static str>,
+    /// The moves of the usual course, in the order of the work.
+    main_actions: Vec<&'static str>,
+    /// Moves most cases never need, kept behind a disclosure.
+    rare_actions: Vec<&'static str>,
     can_handle: bool,
     handlers: Vec<(String, String)>,
+    /// Accounts a restricted case may be opened to: login name, and how the page names them.
+    colleagues: Vec<(String, String)>,
     partners: Vec<Partner>,
     risk_items: Vec<&'static str>,
     is_dv: bool,
@@ -305,6 +376,27 @@ async fn show(
     let v = service::view(state, ctx, id).await?;
     let db = state.db();
     let can_handle = ctx.p.role.has(Perm::HandleCases) && v.case.is_some();
+    let colleagues = if can_handle && v.restricted {
+        let (lo, hi) = kernel::org::model::subtree_range(&v.unit_code);
+        sqlx::query(
+            "SELECT u.username, u.display_name, o.name FROM users u JOIN org_units o ON o.code = u.unit_code \
+             WHERE u.unit_code >= $1 AND u.unit_code < $2 AND u.disabled = 0 AND u.id <> $3 \
+             ORDER BY u.unit_code, u.display_name LIMIT 500",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(ctx.p.user_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let (name, unit): (String, String) = (r.get(1), r.get(2));
+            (r.get(0), format!("{name}（{unit}）"))
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     let (handlers, partners) = if can_handle {
         let rows = sqlx::query(
             "SELECT username, display_name, role FROM users WHERE unit_code = $1 AND disabled = 0 ORDER BY username",
@@ -333,20 +425,28 @@ async fn show(
         .case
         .as_ref()
         .is_some_and(|c| c.type_code == "domestic_violence");
+    let actions = if can_handle {
+        model::actions_from(v.state)
+    } else {
+        Vec::new()
+    };
+    let (rare_actions, main_actions): (Vec<&'static str>, Vec<&'static str>) = actions
+        .iter()
+        .filter(|a| **a != "referral_answer")
+        .partition(|a| RARE_MOVES.contains(a));
     Ok(ShowPage {
         c: Chrome::new(
             ctx,
             "cases",
             format!("{} {}", ctx.tr.s("case.title"), v.number),
         ),
-        actions: if can_handle {
-            model::actions_from(v.state)
-        } else {
-            Vec::new()
-        },
+        actions,
+        main_actions,
+        rare_actions,
         v,
         can_handle,
         handlers,
+        colleagues,
         partners,
         risk_items: RISK_ITEMS.iter().map(|i| i.key).collect(),
         is_dv,
@@ -360,10 +460,22 @@ async fn show_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
+    Query(saved): Query<SavedQuery>,
 ) -> AppResult<Response> {
-    Ok(render(
-        &show(&state, &ctx, id, Vec::new(), String::new()).await?,
-    ))
+    let mut page = show(&state, &ctx, id, Vec::new(), String::new()).await?;
+    page.c.notice = saved.saved.as_deref().map(|s| {
+        let what = match s {
+            "new" => ctx.tr.s("case.saved_new"),
+            "glass" => ctx.tr.s("case.break_glass"),
+            "grant" => ctx.tr.s("case.grant"),
+            "risk" => ctx.tr.s("risk.assess"),
+            "attach" => ctx.tr.s("attachment.upload"),
+            action => ctx.tr.s(event_key(action)),
+        };
+        ctx.tr
+            .f("case.saved", &[("what", &what), ("number", &page.v.number)])
+    });
+    Ok(render(&page))
 }
 
 async fn after<T>(
@@ -374,7 +486,7 @@ async fn after<T>(
     r: AppResult<T>,
 ) -> AppResult<Response> {
     match r {
-        Ok(_) => Ok(see_other(&format!("/cases/{id}"))),
+        Ok(_) => Ok(see_other(&format!("/cases/{id}?saved={failed}"))),
         Err(AppError::Invalid(errors)) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &show(state, ctx, id, errors, failed.to_string()).await?,
@@ -399,8 +511,27 @@ async fn move_submit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
     Path(id): Path<i64>,
-    Form(f): Form<MoveInput>,
+    Form(mut f): Form<MoveInput>,
 ) -> AppResult<Response> {
+    if f.action == "transfer" {
+        // The unit it goes to, picked by name like every unit field.
+        let p = kernel::org::pick::field(state.db(), &ctx.scope, "unit_code", &f.unit_code, true)
+            .await?;
+        match (p.code, p.error) {
+            (Some(code), _) => f.unit_code = code,
+            (None, Some(e)) => {
+                return after(
+                    &state,
+                    &ctx,
+                    id,
+                    "transfer",
+                    Err::<(), _>(AppError::Invalid(vec![e])),
+                )
+                .await
+            }
+            (None, None) => {}
+        }
+    }
     let r = service::act(&state, &ctx, id, &f).await;
     after(&state, &ctx, id, &f.action, r).await
 }
@@ -744,6 +875,30 @@ impl ShowPage {
 
     fn can(&self, action: &str) -> bool {
         self.actions.contains(&action)
+    }
+
+    /// 受理 → 交办 → 办理/转介 → 结案 → 回访, each done, current or ahead.
+    fn flow(&self) -> Vec<(&'static str, &'static str)> {
+        use model::State as S;
+        let at = match self.v.state {
+            S::Received => 0,
+            S::Declined => 0,
+            S::Accepted => 1,
+            S::Assigned | S::InProgress => 2,
+            S::Closed => 4,
+            S::FollowedUp | S::Archived => 5,
+        };
+        FLOW.iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let class = match i.cmp(&at) {
+                    std::cmp::Ordering::Less => "done",
+                    std::cmp::Ordering::Equal => "now",
+                    std::cmp::Ordering::Greater => "ahead",
+                };
+                (*k, class)
+            })
+            .collect()
     }
 
     fn steps(&self) -> [&'static str; 6] {

@@ -188,8 +188,8 @@ impl FormPage {
         units: &UnitInputs,
     ) -> FormPage {
         units.merge(&mut errors);
-        let unit = units.field(ctx, "unit_code", "person.unit");
-        let mut hukou = units.field(ctx, "hukou_code", "person.hukou");
+        let unit = units.field(ctx, "unit_code", "person.unit", &errors);
+        let mut hukou = units.field(ctx, "hukou_code", "person.hukou", &errors);
         if hukou.value.is_empty() {
             hukou.value = form.hukou_code.clone();
         }

@@ -157,11 +157,22 @@ impl UnitInputs {
         }
     }
 
-    /// The field `name` as it goes back into the form.
-    pub fn field(&self, ctx: &Ctx, name: &'static str, label_key: &'static str) -> UnitField {
-        match self.read.iter().find(|(n, _, _)| *n == name) {
+    /// The field `name` as it goes back into the form, with its message: its own, or
+    /// the service's among `errors` (a unit that is not a village, say).
+    pub fn field(
+        &self,
+        ctx: &Ctx,
+        name: &'static str,
+        label_key: &'static str,
+        errors: &[FieldError],
+    ) -> UnitField {
+        let mut f = match self.read.iter().find(|(n, _, _)| *n == name) {
             Some((_, typed, p)) => UnitField::typed(ctx, name, label_key, typed, Some(p)),
             None => UnitField::typed(ctx, name, label_key, "", None),
+        };
+        if f.error.is_none() {
+            f.error = crate::error::field_error(errors, name);
         }
+        f
     }
 }

@@ -159,7 +159,7 @@ async fn redisplay(
                 )
                 .await?;
                 units.merge(&mut errors);
-                page.unit = units.field(ctx, "unit_code", "household.move_to");
+                page.unit = units.field(ctx, "unit_code", "household.move_to", &errors);
             }
             page.person = typed.person;
             page.errors = errors;
