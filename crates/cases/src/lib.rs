@@ -13,6 +13,7 @@ pub mod model;
 pub mod service;
 pub mod settings;
 pub mod store;
+pub mod tasks;
 pub mod web;
 
 use kernel::db::migrate::Migration;
@@ -70,6 +71,7 @@ pub const CAPABILITY: Capability = Capability {
     pages: routes,
     api: api_router,
     start: |_| {},
+    tasks: tasks::tasks,
 };
 
 fn routes() -> axum::Router<kernel::AppState> {

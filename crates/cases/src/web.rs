@@ -778,7 +778,7 @@ async fn figures_page(
         })
     });
     Ok(render(&FiguresPage {
-        c: Chrome::new(&ctx, "cases", ctx.tr.s("figures.title").to_string()),
+        c: Chrome::new(&ctx, "reports", ctx.tr.s("figures.title").to_string()),
         r,
         q,
         unit,

@@ -16,6 +16,7 @@ pub mod person;
 pub mod pick;
 pub mod service;
 pub mod store;
+pub mod tasks;
 pub mod web;
 
 use kernel::db::migrate::Migration;
@@ -76,6 +77,7 @@ pub const CAPABILITY: Capability = Capability {
     pages: routes,
     api: api_router,
     start: import::job::resume_all,
+    tasks: tasks::tasks,
 };
 
 fn routes() -> axum::Router<kernel::AppState> {

@@ -392,3 +392,48 @@ on_both!(a_neighbour_is_added_to_a_household_by_name, |app| {
         .await;
     assert!(r.body.contains("找不到此人"));
 });
+
+on_both!(each_home_starts_with_its_work, |app| {
+    let hotline = app.as_user("hotline", COUNTY, "rights_officer").await;
+    // A case received 20 days ago and never decided is 5 days past its 15-day limit.
+    let received = kernel::time::iso_date(kernel::time::today() - chrono::Days::new(20));
+    let r = app
+        .api(
+            &hotline,
+            Method::POST,
+            "/api/v1/cases",
+            Some(serde_json::json!({"channel": "visit", "type": "marriage", "received_date": received,
+                "unit_code": COUNTY, "summary": "反映婚姻纠纷", "parties": [{"role": "complainant", "name": "王秀英"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let home = app.get(Some(&hotline), "/").await;
+    assert!(home.body.contains("id=\"tasks\""), "{}", home.body);
+    assert!(
+        home.body.contains("<b>1</b> 件案件超期，最长超期 5 天"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("href=\"/cases/calls\"") && home.body.contains("登记来电"));
+    assert!(home.body.contains("<b>1</b> 件待受理"));
+    // Only administrators see API tokens; the language switch is on the account page.
+    assert!(!home.body.contains("/account/tokens"));
+    assert!(home.body.contains("退出登录"));
+    let account = app.get(Some(&hotline), "/account/password").await;
+    assert!(account.body.contains("id=\"lang-switch\""));
+    let village = app.as_user("village", VILLAGE_A, "village_chair").await;
+    register(&app, &village, "陈淑珍", VILLAGE_A).await;
+    let home = app.get(Some(&village), "/").await;
+    assert!(home.body.contains("href=\"/registry/persons/new\""));
+    assert!(home.body.contains("<b>1</b> 人本月新登记"), "{}", home.body);
+    assert!(home.body.contains("id=\"home-search\""));
+    let county = app.as_user("county", COUNTY, "county_admin").await;
+    assert!(app
+        .get(Some(&county), "/")
+        .await
+        .body
+        .contains("/account/tokens"));
+    // 统计报表 opens the figures that exist.
+    let r = app.get(Some(&county), "/").await;
+    assert!(r.body.contains("href=\"/cases/figures\""));
+});

@@ -16,7 +16,7 @@ use crate::auth::{tokens, Can, Ctx, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::web::page::{render, render_with, see_other, Chrome, Paging};
-use crate::web::pick::UnitFilterField;
+use crate::web::pick::{UnitField, UnitFilterField, UnitInputs};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -83,6 +83,7 @@ struct NewPage {
     roles: Vec<Role>,
     errors: Vec<FieldError>,
     created: Option<super::Created>,
+    unit: UnitField,
 }
 
 #[derive(Deserialize)]
@@ -92,10 +93,20 @@ struct UnitQuery {
 
 /// 新建账号
 async fn new_page(
+    State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageAccounts>,
     Query(q): Query<UnitQuery>,
 ) -> AppResult<Response> {
+    let unit = UnitField::showing(
+        state.db(),
+        &ctx,
+        "unit_code",
+        "account.unit",
+        q.unit.as_deref(),
+    )
+    .await?;
     let page = NewPage {
+        unit,
         c: Chrome::new(&ctx, "accounts", ctx.tr.s("account.new_title").to_string()),
         form: NewAccount {
             unit_code: q.unit.unwrap_or_default(),
@@ -114,12 +125,27 @@ async fn new_submit(
     Can(ctx, ..): Can<need::ManageAccounts>,
     Form(form): Form<NewAccount>,
 ) -> AppResult<Response> {
-    let (errors, created, status) = match super::create(&state, &ctx, &form).await {
+    let mut coded = form.clone();
+    let units = UnitInputs::read(
+        state.db(),
+        &ctx,
+        &mut [("unit_code", &mut coded.unit_code, true)],
+    )
+    .await?;
+    let result = if units.ok() {
+        super::create(&state, &ctx, &coded).await
+    } else {
+        Err(AppError::Invalid(Vec::new()))
+    };
+    let (mut errors, created, status) = match result {
         Ok(c) => (Vec::new(), Some(c), StatusCode::CREATED),
         Err(AppError::Invalid(e)) => (e, None, StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => return Err(e),
     };
+    units.merge(&mut errors);
+    let unit = units.field(&ctx, "unit_code", "account.unit", &errors);
     let page = NewPage {
+        unit,
         c: Chrome::new(&ctx, "accounts", ctx.tr.s("account.new_title").to_string()),
         form,
         roles: ctx.p.role.grantable(),
@@ -139,17 +165,29 @@ struct DetailPage {
     errors: Vec<FieldError>,
     new_password: Option<String>,
     locked: bool,
+    unit: UnitField,
 }
 
-fn detail(
+async fn detail(
+    state: &AppState,
     ctx: &Ctx,
     a: Account,
     errors: Vec<FieldError>,
     new_password: Option<String>,
-) -> DetailPage {
+) -> AppResult<DetailPage> {
     let can_manage = a.id != ctx.p.user_id
         && crate::auth::roles::may_manage(ctx.p.role, &ctx.p.unit_code, a.role, &a.unit_code);
-    DetailPage {
+    let mut unit = UnitField::showing(
+        state.db(),
+        ctx,
+        "unit_code",
+        "account.unit",
+        Some(&a.unit_code),
+    )
+    .await?;
+    unit.error = crate::error::field_error(&errors, "unit_code");
+    Ok(DetailPage {
+        unit,
         c: Chrome::new(ctx, "accounts", a.display_name.clone()),
         roles: ctx.p.role.grantable(),
         can_manage,
@@ -157,7 +195,7 @@ fn detail(
         new_password,
         locked: a.locked_until > crate::db::now_ms(),
         a,
-    }
+    })
 }
 
 /// 账号详情
@@ -167,7 +205,7 @@ async fn detail_page(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let a = super::get(state.db(), &ctx.scope, id).await?;
-    Ok(render(&detail(&ctx, a, Vec::new(), None)))
+    Ok(render(&detail(&state, &ctx, a, Vec::new(), None).await?))
 }
 
 #[derive(Deserialize)]
@@ -184,8 +222,24 @@ async fn detail_submit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageAccounts>,
     Path(id): Path<i64>,
-    Form(f): Form<DetailForm>,
+    Form(mut f): Form<DetailForm>,
 ) -> AppResult<Response> {
+    let mut unit_errors = Vec::new();
+    if let Some(typed) = f.unit_code.as_mut() {
+        let p = crate::org::pick::field(state.db(), &ctx.scope, "unit_code", typed, true).await?;
+        match (p.code, p.error) {
+            (Some(code), _) => *typed = code,
+            (_, Some(e)) => unit_errors.push(e),
+            _ => {}
+        }
+    }
+    if !unit_errors.is_empty() {
+        let a = super::get(state.db(), &ctx.scope, id).await?;
+        return Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &detail(&state, &ctx, a, unit_errors, None).await?,
+        ));
+    }
     let change = match f.action.as_str() {
         "save" => AccountChange {
             display_name: f.display_name,
@@ -213,12 +267,16 @@ async fn detail_submit(
         _ => return Err(AppError::BadRequest("err.bad_request")),
     };
     match super::update(&state, &ctx, id, &change).await {
-        Ok((a, new_password)) => Ok(render(&detail(&ctx, a, Vec::new(), new_password))),
+        Ok((a, new_password)) => {
+            let mut page = detail(&state, &ctx, a, Vec::new(), new_password).await?;
+            page.c.notice = Some(ctx.tr.s("account.saved").to_string());
+            Ok(render(&page))
+        }
         Err(AppError::Invalid(errors)) => {
             let a = super::get(state.db(), &ctx.scope, id).await?;
             Ok(render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &detail(&ctx, a, errors, None),
+                &detail(&state, &ctx, a, errors, None).await?,
             ))
         }
         Err(e) => Err(e),

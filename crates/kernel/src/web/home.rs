@@ -8,15 +8,22 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use super::page::{render, Chrome, NAV};
 use crate::auth::Ctx;
+use crate::capability::{Task, TasksFn};
 use crate::error::{AppError, AppResult};
 use crate::org::store;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(tasks: Vec<TasksFn>) -> Router<AppState> {
+    let tasks = Arc::new(tasks);
     Router::new()
-        .route("/", get(home))
+        .route(
+            "/",
+            get(move |state, ctx, q| home(state, ctx, q, tasks.clone())),
+        )
         .route("/coming/{section}", get(coming))
 }
 
@@ -27,6 +34,10 @@ struct HomePage {
     unit_code: String,
     counts: Vec<(&'static str, i64)>,
     changed: bool,
+    /// Counts of work waiting, then ways to start, from every capability.
+    waiting: Vec<Task>,
+    starts: Vec<Task>,
+    can_search: bool,
 }
 
 #[derive(Deserialize)]
@@ -39,9 +50,18 @@ async fn home(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<HomeQuery>,
+    tasks: Arc<Vec<TasksFn>>,
 ) -> AppResult<Response> {
     let counts = store::subtree_counts(state.db(), &state.counts, ctx.scope.unit()).await?;
+    let mut all = Vec::new();
+    for f in tasks.iter() {
+        all.extend(f(&state, &ctx).await?);
+    }
+    let (waiting, starts) = all.into_iter().partition(|t| t.count.is_some());
     let page = HomePage {
+        waiting,
+        starts,
+        can_search: ctx.p.role.has(crate::auth::Perm::ViewOrg),
         c: Chrome::new(&ctx, "home", ctx.tr.s("home.title").to_string()),
         unit_code: ctx.p.unit_code.clone(),
         counts: counts

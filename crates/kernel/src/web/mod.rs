@@ -19,8 +19,9 @@ use crate::state::AppState;
 /// Every route, pages and API, of the kernel and the given capabilities, with the layers
 /// that apply to all of them.
 pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
+    let tasks: Vec<crate::capability::TasksFn> = capabilities.iter().map(|c| c.tasks).collect();
     let mut pages = Router::new()
-        .merge(home::routes())
+        .merge(home::routes(tasks))
         .merge(crate::auth::login::routes())
         .merge(crate::accounts::web::routes())
         .merge(crate::org::web::routes())

@@ -69,12 +69,13 @@ pub const NAV: &[NavItem] = &[
         coming: true,
         perm: None,
     },
+    // The figures that exist; the year-end report joins them when it is built.
     NavItem {
         id: "reports",
-        href: "/coming/reports",
+        href: "/cases/figures",
         key: "nav.reports",
-        coming: true,
-        perm: None,
+        coming: false,
+        perm: Some(Perm::ViewOrg),
     },
     NavItem {
         id: "accounts",
@@ -97,6 +98,8 @@ pub struct UserChrome {
     pub display_name: String,
     pub unit_name: String,
     pub role_key: &'static str,
+    /// Administrators manage API tokens; nobody else is shown them.
+    pub admin: bool,
 }
 
 /// What the shell of every page needs.
@@ -133,6 +136,7 @@ impl Chrome {
                 display_name: p.display_name.clone(),
                 unit_name: p.unit_name.clone(),
                 role_key: p.role.label_key(),
+                admin: p.role.has(Perm::ManageAccounts),
             }),
             nav,
             notice: None,
