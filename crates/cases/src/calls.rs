@@ -67,6 +67,31 @@ pub struct Logged {
 /// Logs a call, and registers its case when asked.
 pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Logged> {
     ctx.require(Perm::HandleCases)?;
+    record(state, ctx, input, ctx.p.unit_code.clone()).await
+}
+
+/// The unit a village director's note goes to: her township (where the chair and the
+/// rights officers who follow it up sit); a unit above a village keeps its own notes.
+pub fn note_unit(own: &str) -> String {
+    match (own.len(), kernel::org::model::territorial_parent(own)) {
+        (12, Some(parent)) => parent.to_string(),
+        _ => own.to_string(),
+    }
+}
+
+/// A village director passes on what a woman told her, even where she may not register
+/// cases: it reaches her township's call log as a call that needs follow-up.
+pub async fn pass_on(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Logged> {
+    ctx.require(Perm::EditRecords)?;
+    let input = CallInput {
+        needs_follow_up: true,
+        open_case: false,
+        ..input.clone()
+    };
+    record(state, ctx, &input, note_unit(&ctx.p.unit_code)).await
+}
+
+async fn record(state: &AppState, ctx: &Ctx, input: &CallInput, unit: String) -> AppResult<Logged> {
     let db = state.db();
     let mut errs = Vec::new();
     let date = kernel::time::past_or_today(&input.call_date)
@@ -104,7 +129,6 @@ pub async fn log(state: &AppState, ctx: &Ctx, input: &CallInput) -> AppResult<Lo
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
-    let unit = ctx.p.unit_code.clone();
     let mut tx = kernel::audit::begin(db).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotline_calls (county_code, unit_code, call_date, caller_name, phone_enc, phone_hash, \

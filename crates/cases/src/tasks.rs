@@ -23,6 +23,14 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                 });
             }
         }
+        if !handles && ctx.p.role.has(Perm::EditRecords) {
+            out.push(Task {
+                text: ctx.tr.s("note.title").to_string(),
+                href: "/cases/notes".into(),
+                count: None,
+                urgent: false,
+            });
+        }
         if !ctx.p.role.has(Perm::ViewOrg) {
             return Ok(out);
         }

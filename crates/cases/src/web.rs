@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/calls", get(calls_page).post(call_submit))
         .route("/cases/calls/{id}/case", post(call_case_submit))
+        .route("/cases/notes", get(note_page).post(note_submit))
         .route("/cases/alerts/{id}/ack", post(ack_submit))
         .route("/cases/figures", get(figures_page))
         .route("/cases/figures.xlsx", get(figures_xlsx))
@@ -709,6 +710,86 @@ async fn call_submit(
                 &calls_view(&state, &ctx, &q, f, errors).await?,
             ))
         }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/note.html")]
+struct NotePage {
+    c: Chrome,
+    types: Vec<CaseType>,
+    form: CallForm,
+    errors: Vec<FieldError>,
+    /// The unit the note reaches, by name.
+    to: String,
+}
+
+impl NotePage {
+    fn err(&self, field: &str) -> &'static str {
+        error_of(&self.errors, self.c.tr, field)
+    }
+}
+
+async fn note_view(
+    state: &AppState,
+    ctx: &Ctx,
+    form: CallForm,
+    errors: Vec<FieldError>,
+) -> AppResult<NotePage> {
+    let to_code = calls::note_unit(&ctx.p.unit_code);
+    let to = sqlx::query_scalar::<_, String>("SELECT name FROM org_units WHERE code = $1")
+        .bind(&to_code)
+        .fetch_optional(state.db().pool())
+        .await?
+        .unwrap_or(to_code);
+    Ok(NotePage {
+        c: Chrome::new(ctx, "cases", ctx.tr.s("note.title").to_string()),
+        types: store::types(state.db(), service::en(ctx))
+            .await?
+            .into_iter()
+            .filter(|t| t.active)
+            .collect(),
+        form,
+        errors,
+        to,
+    })
+}
+
+/// 转报线索: what a woman told her village director, passed on to the township.
+async fn note_page(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Query(saved): Query<SavedQuery>,
+) -> AppResult<Response> {
+    let mut page = note_view(&state, &ctx, CallForm::default(), Vec::new()).await?;
+    if saved.saved.is_some() {
+        page.c.notice = Some(ctx.tr.f("note.saved", &[("to", &page.to)]));
+    }
+    Ok(render(&page))
+}
+
+async fn note_submit(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Form(f): Form<CallForm>,
+) -> AppResult<Response> {
+    let input = CallInput {
+        call_date: f.call_date.clone(),
+        caller_name: f.caller_name.clone(),
+        phone: f.phone.clone(),
+        type_code: f.type_code.clone(),
+        summary: f.summary.clone(),
+        needs_follow_up: true,
+        open_case: false,
+        restricted: f.restricted,
+    };
+    match calls::pass_on(&state, &ctx, &input).await {
+        Ok(_) => Ok(see_other("/cases/notes?saved=1")),
+        Err(AppError::Invalid(errors)) => Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &note_view(&state, &ctx, f, errors).await?,
+        )),
         Err(e) => Err(e),
     }
 }

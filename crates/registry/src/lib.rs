@@ -11,6 +11,7 @@ pub mod ethnicity;
 pub mod export;
 pub mod household;
 pub mod import;
+pub mod overview;
 pub mod pairing;
 pub mod person;
 pub mod pick;
@@ -85,6 +86,7 @@ fn routes() -> axum::Router<kernel::AppState> {
         .merge(category::web::routes())
         .merge(household::web::routes())
         .merge(pairing::web::routes())
+        .merge(overview::routes())
         .merge(duplicate::web::routes())
         .merge(import::web::routes())
 }

@@ -231,6 +231,9 @@ pub struct Person {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 登记人: the display name of the account that registered her (empty for imports
+    /// made before accounts were recorded).
+    pub created_by: String,
 }
 
 /// The sensitive fields in clear, after an audited reveal.

@@ -15,7 +15,8 @@ use crate::person::{masked, Person, Revealed, ValidPerson};
 
 const COLUMNS: &str = "p.id, p.unit_code, o.name, p.hukou_code, p.name, p.sex, p.birth_date, \
     p.ethnicity, p.id_enc, p.phone_enc, p.address_enc, p.notes, p.restricted, p.version, \
-    p.created_at, p.updated_at";
+    p.created_at, p.updated_at, \
+    COALESCE((SELECT u.display_name FROM users u WHERE u.id = p.created_by), '')";
 
 /// A stored person with her sensitive fields still encrypted.
 pub struct PersonRow {
@@ -54,6 +55,7 @@ impl PersonRow {
                 version: r.get(13),
                 created_at: r.get(14),
                 updated_at: r.get(15),
+                created_by: r.get(16),
             },
             id_enc,
             phone_enc,
@@ -107,16 +109,9 @@ enum Bind {
     S(String),
 }
 
-/// Persons of the reader's scope matching the filter; `limit` rows from `offset`. A search
-/// (by name, ID or phone) finds a restricted person only for those who see her details.
-pub async fn search(
-    db: &Db,
-    cipher: &Cipher,
-    seer: &Seer,
-    f: &Filter,
-    limit: i64,
-    offset: i64,
-) -> AppResult<Vec<PersonRow>> {
+/// The ids of the persons matching the filter, as SQL and its values: the search and
+/// the count of a list read the same rows.
+fn matching(cipher: &Cipher, seer: &Seer, f: &Filter) -> AppResult<(String, Vec<Bind>)> {
     let scope = seer.scope();
     let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
@@ -186,6 +181,31 @@ pub async fn search(
             &mut sql,
         );
     }
+    Ok((sql, binds))
+}
+
+/// How many persons of the reader's scope match the filter (the list's "共 N 人").
+pub async fn count(db: &Db, cipher: &Cipher, seer: &Seer, f: &Filter) -> AppResult<i64> {
+    let (sql, binds) = matching(cipher, seer, f)?;
+    let sql = sql.replacen("SELECT p.id FROM", "SELECT COUNT(*) FROM", 1);
+    let mut query = sqlx::query_scalar(&sql);
+    for Bind::S(s) in binds {
+        query = query.bind(s);
+    }
+    Ok(query.fetch_one(db.pool()).await?)
+}
+
+/// Persons of the reader's scope matching the filter; `limit` rows from `offset`. A search
+/// (by name, ID or phone) finds a restricted person only for those who see her details.
+pub async fn search(
+    db: &Db,
+    cipher: &Cipher,
+    seer: &Seer,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<PersonRow>> {
+    let (sql, binds) = matching(cipher, seer, f)?;
     let order = match f.sort.as_deref() {
         Some("birth") => " ORDER BY p.birth_date, p.id",
         Some("newest") => " ORDER BY p.id DESC",

@@ -21,6 +21,10 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
         if !ctx.p.role.has(Perm::ViewOrg) {
             return Ok(out);
         }
+        // Whoever has units below her sees their registries side by side.
+        if ctx.scope.unit().len() < 12 {
+            out.push(start(ctx, "overview.title", "/registry/overview"));
+        }
         let db = state.db();
         let today = kernel::time::today();
         let due = kernel::time::iso_date(

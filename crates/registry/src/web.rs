@@ -45,6 +45,8 @@ struct ListPage {
     unit: UnitFilterField,
     categories: Vec<crate::category::model::Category>,
     persons: Vec<Person>,
+    /// How many persons match, over every page.
+    total: i64,
     page: i64,
     more: bool,
     can_edit: bool,
@@ -70,6 +72,14 @@ impl ListPage {
 
     fn eth(&self, code: &str) -> String {
         self.c.tr.s(&crate::ethnicity::key(code)).to_string()
+    }
+
+    fn total_text(&self) -> String {
+        self.c.tr.f("common.total_persons", &[("n", &self.total)])
+    }
+
+    fn day(&self, ms: &i64) -> String {
+        kernel::time::format_ms(*ms).chars().take(10).collect()
     }
 
     fn export_link(&self, full: bool) -> String {
@@ -111,12 +121,18 @@ async fn list_page(
     )
     .await?;
     let more = rows.len() as i64 > paging.size;
-    let persons = rows
+    let persons: Vec<Person> = rows
         .into_iter()
         .take(paging.size as usize)
         .map(|r| seer.person(r.person))
         .collect();
+    let total = if paging.page == 1 && !more {
+        persons.len() as i64
+    } else {
+        store::count(state.db(), &state.cipher, &seer, &f).await?
+    };
     let page = ListPage {
+        total,
         c: Chrome::new(&ctx, "registry", ctx.tr.s("person.list_title").to_string()),
         categories: crate::category::store::list(state.db()).await?,
         f,
@@ -368,6 +384,18 @@ impl ShowPage {
             revealed,
             p,
         }
+    }
+
+    /// `退出该人群（不再是留守妇女）`: what ending a membership does, in the group's name.
+    fn end_label(&self, group: &str) -> String {
+        self.c.tr.f("category.end_named", &[("group", &group)])
+    }
+
+    fn end_confirm(&self, group: &str) -> String {
+        self.c.tr.f(
+            "category.end_confirm",
+            &[("group", &group), ("name", &self.p.name)],
+        )
     }
 
     fn eth(&self, code: &str) -> String {

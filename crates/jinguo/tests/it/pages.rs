@@ -437,3 +437,102 @@ on_both!(each_home_starts_with_its_work, |app| {
     let r = app.get(Some(&county), "/").await;
     assert!(r.body.contains("href=\"/cases/figures\""));
 });
+
+on_both!(supervisors_see_the_work_below_them, |app| {
+    let village = app.as_user("李村长", VILLAGE_A, "village_chair").await;
+    for name in ["陈淑珍", "刘桂芳"] {
+        let r = register(&app, &village, name, VILLAGE_A).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    let id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM persons")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            &village,
+            &format!("/registry/persons/{id}/categories"),
+            &[
+                ("category", "left_behind_women"),
+                ("start_date", "2026-01-01"),
+            ],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let town = app.as_user("塘镇长", TOWN_A, "township_chair").await;
+    let r = app.get(Some(&town), "/registry/overview").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Her village's row: 2 registered, both this month, 1 留守妇女; each a link.
+    let row = r
+        .body
+        .split("<tr>")
+        .find(|row| row.contains("大岭社区"))
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .to_string();
+    assert!(row.contains(&format!("unit={VILLAGE_A}\">2</a>")), "{row}");
+    assert!(row.contains("sort=newest\">2</a>"), "{row}");
+    assert!(row.contains("category=left_behind_women\">1</a>"), "{row}");
+    // The list says how many, when and by whom each was registered.
+    let list = app
+        .get(Some(&town), &format!("/registry/persons?unit={VILLAGE_A}"))
+        .await;
+    assert!(list.body.contains("共 2 人"), "{}", list.body);
+    assert!(list.body.contains("<td>李村长</td>"));
+    // The village's households.
+    let r = app
+        .post(
+            &village,
+            "/registry/households",
+            &[("head", &id.to_string())],
+        )
+        .await;
+    assert!(r.status.is_redirection());
+    let r = app.get(Some(&village), "/registry/households").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("共 1 户") && r.body.contains("陈淑珍"),
+        "{}",
+        r.body
+    );
+    // Masking says why, to those it hides from.
+    assert!(app
+        .get(Some(&village), "/registry/persons")
+        .await
+        .body
+        .contains("id=\"masking-why\""));
+    // She cannot register cases, but can pass on what a woman told her: it reaches
+    // the township's call log.
+    assert_eq!(
+        app.get(Some(&village), "/cases/calls").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let form = app.get(Some(&village), "/cases/notes").await;
+    assert!(form.body.contains("塘渡口镇"), "{}", form.body);
+    let r = app
+        .post(
+            &village,
+            "/cases/notes",
+            &[
+                ("type", "domestic_violence"),
+                ("summary", "邻居反映她常被丈夫打"),
+                ("caller_name", "刘桂芳"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(app
+        .get(Some(&village), r.location())
+        .await
+        .body
+        .contains("已转报塘渡口镇"));
+    let calls = app.get(Some(&town), "/api/v1/calls").await;
+    assert_eq!(calls.status, StatusCode::OK, "{}", calls.body);
+    let list = calls.json();
+    let call = &list.as_array().unwrap()[0];
+    assert_eq!(call["unit_code"], TOWN_A);
+    assert!(call["needs_follow_up"].as_bool().unwrap());
+    assert_eq!(
+        call["summary"], "邻居反映她常被丈夫打",
+        "her chair reads the restricted note"
+    );
+});

@@ -93,6 +93,74 @@ pub async fn get(db: &Db, seer: &Seer, id: i64) -> AppResult<Household> {
     })
 }
 
+/// A household as its village's list shows it.
+pub struct Listed {
+    pub id: i64,
+    pub unit_name: String,
+    /// The head as the reader may see her (empty when the household has none).
+    pub head: String,
+    pub members: i64,
+}
+
+/// The households of a unit's subtree in the reader's scope, `limit` from `offset`, with
+/// how many there are.
+pub async fn list(
+    db: &Db,
+    seer: &Seer,
+    unit: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<Listed>, i64)> {
+    let (lo, hi) = match unit {
+        Some(u) => kernel::org::model::subtree_range(u),
+        None => (seer.scope().lo().to_string(), seer.scope().hi().to_string()),
+    };
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM households WHERE unit_code >= $1 AND unit_code < $2",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_one(db.pool())
+    .await?;
+    let rows = sqlx::query(
+        "SELECT h.id, o.name, p.name, p.unit_code, p.restricted, \
+         (SELECT COUNT(*) FROM household_members c WHERE c.household_id = h.id AND c.left_at IS NULL) \
+         FROM households h JOIN org_units o ON o.code = h.unit_code \
+         LEFT JOIN household_members m ON m.household_id = h.id AND m.relation = 'head' AND m.left_at IS NULL \
+         LEFT JOIN persons p ON p.id = m.person_id \
+         WHERE h.unit_code >= $1 AND h.unit_code < $2 ORDER BY h.unit_code, h.id LIMIT $3 OFFSET $4",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let listed = rows
+        .iter()
+        .map(|r| {
+            let head = match r.get::<Option<String>, _>(2) {
+                Some(name) => seer
+                    .name(
+                        &name,
+                        &r.get::<Option<String>, _>(3).unwrap_or_default(),
+                        r.get::<Option<i64>, _>(4).unwrap_or(0) != 0,
+                    )
+                    .as_str()
+                    .to_string(),
+                None => String::new(),
+            };
+            Listed {
+                id: r.get(0),
+                unit_name: r.get(1),
+                head,
+                members: r.get(5),
+            }
+        })
+        .collect();
+    Ok((listed, total))
+}
+
 /// The household a person currently belongs to.
 pub async fn of_person(db: &Db, person_id: i64) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar(

@@ -12,7 +12,7 @@ use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome, SavedQuery, Suggestion};
-use kernel::web::pick::{UnitField, UnitInputs};
+use kernel::web::pick::{UnitField, UnitFilterField, UnitInputs};
 
 use crate::pick::PersonPick;
 
@@ -22,7 +22,7 @@ use super::Relation;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/registry/households", post(create_submit))
+        .route("/registry/households", get(list_page).post(create_submit))
         .route("/registry/households/{id}", get(show_page))
         .route("/registry/households/{id}/members", post(add_submit))
         .route(
@@ -95,6 +95,74 @@ async fn show_page(
         _ => None,
     };
     Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "registry/households.html")]
+struct ListPage {
+    c: Chrome,
+    unit: UnitFilterField,
+    unit_code: Option<String>,
+    rows: Vec<store::Listed>,
+    total: i64,
+    page: i64,
+    more: bool,
+}
+
+impl ListPage {
+    fn total_text(&self) -> String {
+        self.c
+            .tr
+            .f("common.total_households", &[("n", &self.total)])
+    }
+
+    fn link(&self, page: i64) -> String {
+        let q = kernel::web::page::query_string(&[("unit", self.unit_code.as_deref())]);
+        format!("/registry/households?{q}&page={page}")
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    unit: Option<String>,
+    page: Option<i64>,
+}
+
+/// 户列表: a village's households, each with its head and how many live in it.
+async fn list_page(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::ViewOrg>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let paging = kernel::web::page::Paging::new(q.page, 50);
+    let unit = kernel::org::pick::filter(state.db(), &ctx.scope, q.unit.as_deref()).await?;
+    let unit_code = unit.code().map(str::to_string);
+    let (mut rows, total) = store::list(
+        state.db(),
+        &Seer::of(&ctx),
+        unit_code.as_deref(),
+        paging.size + 1,
+        paging.offset(),
+    )
+    .await?;
+    let more = rows.len() as i64 > paging.size;
+    rows.truncate(paging.size as usize);
+    let unit = UnitFilterField::new(ctx.tr, unit, |code| {
+        format!("/registry/households?unit={code}")
+    });
+    Ok(render(&ListPage {
+        c: Chrome::new(
+            &ctx,
+            "registry",
+            ctx.tr.s("household.list_title").to_string(),
+        ),
+        unit,
+        unit_code,
+        rows,
+        total,
+        page: paging.page,
+        more,
+    }))
 }
 
 #[derive(serde::Deserialize)]
