@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -109,7 +110,7 @@ pub struct Created {
 pub async fn create_case(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
-    Json(input): Json<IntakeInput>,
+    Body(input): Body<IntakeInput>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let id = service::intake(&state, &ctx, &input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -137,7 +138,7 @@ pub async fn move_case(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
     Path(id): Path<i64>,
-    Json(input): Json<MoveInput>,
+    Body(input): Body<MoveInput>,
 ) -> AppResult<Json<Case>> {
     Ok(Json(service::act(&state, &ctx, id, &input).await?))
 }
@@ -156,7 +157,7 @@ pub async fn break_glass(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
     Path(id): Path<i64>,
-    Json(input): Json<GlassInput>,
+    Body(input): Body<GlassInput>,
 ) -> AppResult<StatusCode> {
     service::break_glass(&state, &ctx, id, &input.reason).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -170,7 +171,7 @@ pub async fn grant_case(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
     Path(id): Path<i64>,
-    Json(input): Json<GrantInput>,
+    Body(input): Body<GrantInput>,
 ) -> AppResult<StatusCode> {
     service::grant(&state, &ctx, id, &input).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -184,7 +185,7 @@ pub async fn assess_case(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
     Path(id): Path<i64>,
-    Json(input): Json<RiskInput>,
+    Body(input): Body<RiskInput>,
 ) -> AppResult<Json<RiskLevel>> {
     Ok(Json(service::assess(&state, &ctx, id, &input).await?))
 }
@@ -224,7 +225,7 @@ pub async fn list_calls(
 pub async fn log_call(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::HandleCases>,
-    Json(input): Json<CallInput>,
+    Body(input): Body<CallInput>,
 ) -> AppResult<(StatusCode, Json<Logged>)> {
     Ok((
         StatusCode::CREATED,

@@ -122,12 +122,16 @@ pub struct Report {
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct Query {
     /// First day of the period (default: 1 January of this year)
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day of the period (default: today)
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Count as of this date (default: today)
+    #[param(format = Date)]
     pub as_of: Option<String>,
     /// A unit of the scope (default: the account's own)
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
 }
 
@@ -159,9 +163,9 @@ pub async fn report(db: &Db, ctx: &Ctx, q: &Query) -> AppResult<Report> {
     )?;
     let to = date_of(q.to.as_deref(), today, "to")?;
     let as_of = date_of(q.as_of.as_deref(), today, "as_of")?;
+    ctx.scope.filter_range(q.unit.as_deref())?;
     let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) if ctx.scope.contains(u) => u.to_string(),
-        Some(_) => return Err(AppError::NotFound),
+        Some(u) => u.to_string(),
         None => ctx.scope.unit().to_string(),
     };
     let scope = Scope::of_unit(&unit);

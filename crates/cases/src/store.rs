@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use kernel::crypto::Cipher;
 use kernel::db::{now_ms, Db, WriteTx};
-use kernel::error::{AppError, AppResult};
+use kernel::error::{AppError, AppResult, FieldError};
 use kernel::scope::Scope;
 use kernel::time::iso_date;
 use serde::Serialize;
@@ -215,19 +215,26 @@ pub struct CaseRow {
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct Filter {
     /// open (default) | closed | declined | all, or one state
+    #[param(
+        pattern = r"^(open|closed|all|received|accepted|declined|assigned|in_progress|followed_up|archived)$"
+    )]
     pub status: Option<String>,
     #[serde(rename = "type")]
     pub type_code: Option<String>,
     pub channel: Option<String>,
     /// A unit of the scope: its subtree only
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// overdue | soon
+    #[param(pattern = r"^(overdue|soon)$")]
     pub due: Option<String>,
     /// Only cases handled by the reader
     pub mine: Option<String>,
     /// Received on or after (YYYY-MM-DD)
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Received on or before
+    #[param(format = Date)]
     pub to: Option<String>,
     /// newest (default) | due
     pub sort: Option<String>,
@@ -275,11 +282,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<CaseRow>> {
-    let (lo, hi) = match some(&f.unit) {
-        Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
-        Some(_) => return Err(AppError::NotFound),
-        None => (scope.lo().to_string(), scope.hi().to_string()),
-    };
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     let today = kernel::time::today();
     let mut binds: Vec<String> = vec![lo, hi];
     let mut bind = |v: String| {
@@ -296,7 +299,12 @@ pub async fn list(
         "closed" => cond.push_str(" AND c.state IN ('closed', 'followed_up', 'archived')"),
         s => match State::parse(s) {
             Some(s) => cond.push_str(&format!(" AND c.state = {}", bind(s.as_str().into()))),
-            None => return Err(AppError::BadRequest("case.filter_invalid")),
+            None => {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "status",
+                    "case.filter_invalid",
+                )]))
+            }
         },
     }
     if let Some(t) = some(&f.type_code) {
@@ -324,7 +332,12 @@ pub async fn list(
         match due {
             "overdue" => cond.push_str(&format!(" AND {overdue}")),
             "soon" => cond.push_str(&format!(" AND {soon}")),
-            _ => return Err(AppError::BadRequest("case.filter_invalid")),
+            _ => {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "due",
+                    "case.filter_invalid",
+                )]))
+            }
         }
     }
     let order = match some(&f.sort) {

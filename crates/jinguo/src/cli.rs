@@ -177,6 +177,16 @@ pub enum UserCommand {
         #[arg(long, env = "JINGUO_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Make an API token for an account and print it once
+    Token {
+        username: String,
+        /// What the token is for
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days it stays valid (1-365)
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// Disable an account and end its sessions
     Disable { username: String },
     /// Enable a disabled account
@@ -339,6 +349,15 @@ async fn user_command(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
             let pw = password.unwrap_or_else(kernel::auth::password::generate);
             accounts::admin_from_cli(db, &username, Some(&pw), None).await?;
             println!("已为 {username} 设置新密码: {pw}（下次登录须修改）");
+            Ok(())
+        }
+        UserCommand::Token {
+            username,
+            name,
+            days,
+        } => {
+            let secret = accounts::token_from_cli(db, &username, &name, days).await?;
+            println!("{secret}");
             Ok(())
         }
         UserCommand::Disable { username } => {

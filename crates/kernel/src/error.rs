@@ -29,6 +29,9 @@ pub enum AppError {
     /// Input that fails validation, field by field.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A body that is not of the content type the route takes.
+    #[error("unsupported media type")]
+    UnsupportedMedia,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -83,6 +86,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +101,7 @@ impl AppError {
             AppError::BadRequest(k) | AppError::Conflict(k) => k,
             AppError::PasswordChangeRequired => "err.password_change_required",
             AppError::Invalid(_) => "err.invalid",
+            AppError::UnsupportedMedia => "err.unsupported_media",
             AppError::Internal(_) => "err.internal",
         }
     }

@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -41,7 +42,8 @@ pub async fn pick_persons(
     Can(ctx, ..): Can<need::ViewOrg>,
     Query(q): Query<PickQuery>,
 ) -> AppResult<Json<Vec<Suggestion>>> {
-    let found = crate::pick::suggest(&state, &ctx, q.q.as_deref().unwrap_or("")).await?;
+    let q = kernel::web::page::pick_query(q.q.as_deref())?;
+    let found = crate::pick::suggest(&state, &ctx, q).await?;
     Ok(Json(found.iter().map(|p| p.suggestion(ctx.tr)).collect()))
 }
 
@@ -75,7 +77,7 @@ pub async fn list_persons(
 pub async fn create_person(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    Json(input): Json<PersonInput>,
+    Body(input): Body<PersonInput>,
 ) -> AppResult<(StatusCode, Json<Person>)> {
     Ok((
         StatusCode::CREATED,
@@ -105,7 +107,7 @@ pub async fn update_person(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<PersonInput>,
+    Body(input): Body<PersonInput>,
 ) -> AppResult<Json<Person>> {
     Ok(Json(service::update(&state, &ctx, id, &input).await?))
 }

@@ -95,6 +95,7 @@ pub struct Filter {
     /// Part of a name (two characters are enough), a resident ID (exact) or a phone (exact)
     pub q: Option<String>,
     /// Only residents of this unit's subtree
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// F or M
     pub sex: Option<String>,
@@ -113,11 +114,7 @@ enum Bind {
 /// the count of a list read the same rows.
 fn matching(cipher: &Cipher, seer: &Seer, f: &Filter) -> AppResult<(String, Vec<Bind>)> {
     let scope = seer.scope();
-    let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
-        Some(_) => return Err(AppError::NotFound),
-        None => (scope.lo().to_string(), scope.hi().to_string()),
-    };
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     // The page's ids first, from the list index (and the name pairs) alone; then only
     // those rows are read, instead of every row the sort passes over.
     let mut sql = String::from(

@@ -125,3 +125,110 @@ on_both!(health_and_metrics, |app| {
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
 });
+
+on_both!(statuses_are_what_the_document_says, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let raw = |method: Method, path: &str, kind: Option<&str>, body: &str| {
+        let mut b = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("cookie", &s.cookie)
+            .header("x-csrf-token", &s.csrf);
+        if let Some(k) = kind {
+            b = b.header("content-type", k);
+        }
+        b.body(axum::body::Body::from(body.to_string())).unwrap()
+    };
+    // Malformed JSON: 400 in the one error body.
+    let r = app
+        .send(raw(
+            Method::POST,
+            "/api/v1/persons",
+            Some("application/json"),
+            "{not json",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "err.bad_json");
+    // Not JSON at all: 415.
+    let r = app
+        .send(raw(
+            Method::POST,
+            "/api/v1/persons",
+            Some("text/plain"),
+            "{}",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A field of the wrong type: 422 naming it; a missing one: 422 naming it too.
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/merges",
+            Some(json!({"survivor": 1.5, "merged": 2})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "survivor");
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/merges",
+            Some(json!({"merged": 2})),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "survivor");
+    assert_eq!(r.json()["error"]["fields"][0]["code"], "field.required");
+    // 2.0 is an integer, as JSON Schema counts it: the request is read (and the persons
+    // are not found), not refused for its type.
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/merges",
+            Some(json!({"survivor": 2.0, "merged": 3.0})),
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // A query parameter that cannot be read: 422 naming it.
+    let r = app
+        .api(&s, Method::GET, "/api/v1/persons?page=abc", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "page");
+    // A unit filter that is no code: 422; a unit outside the scope: 404.
+    let r = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/persons?unit=%E5%A4%A7%E5%B2%AD",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .api(&s, Method::GET, "/api/v1/persons?unit=110101", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Every operation names the error statuses with the error body.
+    let doc = app.get(None, "/api/v1/openapi.json").await.json();
+    assert!(doc["components"]["schemas"]["Error"].is_object());
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for code in ["400", "401", "403", "422"] {
+                assert_eq!(
+                    op["responses"][code]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
+    let params = doc["paths"]["/api/v1/cases"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let from = params.iter().find(|p| p["name"] == "from").unwrap();
+    assert_eq!(from["schema"]["format"], "date");
+});

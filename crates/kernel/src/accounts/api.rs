@@ -1,5 +1,6 @@
 //! `/api/v1/me` and `/api/v1/accounts`: the same services as the pages.
 
+use crate::api::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -60,7 +61,7 @@ pub async fn list_accounts(
 pub async fn create_account(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageAccounts>,
-    Json(input): Json<NewAccount>,
+    Body(input): Body<NewAccount>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     Ok((
         StatusCode::CREATED,
@@ -96,7 +97,7 @@ pub async fn update_account(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageAccounts>,
     Path(id): Path<i64>,
-    Json(change): Json<AccountChange>,
+    Body(change): Body<AccountChange>,
 ) -> AppResult<Json<Changed>> {
     let (account, new_password) = super::update(&state, &ctx, id, &change).await?;
     Ok(Json(Changed {

@@ -55,6 +55,7 @@ pub struct ListFilter {
     /// Part of the account name or the person's name
     pub q: Option<String>,
     /// Only accounts in this unit's subtree
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     pub page: Option<i64>,
 }
@@ -67,11 +68,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<Account>> {
-    let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) if scope.contains(u) => crate::org::model::subtree_range(u),
-        Some(_) => return Err(AppError::NotFound),
-        None => (scope.lo().to_string(), scope.hi().to_string()),
-    };
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     let q = crate::text::clean_text(f.q.as_deref().unwrap_or(""));
     let pattern = format!("%{}%", crate::text::like_escape(&q));
     let rows = sqlx::query(&format!(
@@ -490,6 +487,37 @@ pub async fn add_from_cli(
 
 /// `jinguo user passwd|disable|enable`: sets a password (to be changed at next login) or
 /// the disabled flag.
+/// An API token for an account, made at the console (for an integration or a test
+/// harness that has no browser); the secret is printed once and the making audited.
+pub async fn token_from_cli(
+    db: &Db,
+    username: &str,
+    name: &str,
+    days: i64,
+) -> anyhow::Result<String> {
+    let row = sqlx::query("SELECT id, unit_code FROM users WHERE username = $1 AND disabled = 0")
+        .bind(username.trim())
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else {
+        anyhow::bail!("账号 {username} 不存在或已停用");
+    };
+    let (id, unit): (i64, String) = (row.get(0), row.get(1));
+    if !(1..=365).contains(&days) {
+        anyhow::bail!("有效天数应为 1 到 365");
+    }
+    let mut tx = db.begin_write().await?;
+    let (token_id, secret) = crate::auth::tokens::create(&mut tx, id, name, days).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(&Actor::cli(), "token.create", &unit, username)
+            .detail(serde_json::json!({"token": token_id, "name": name})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
 pub async fn admin_from_cli(
     db: &Db,
     username: &str,

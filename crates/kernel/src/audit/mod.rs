@@ -331,10 +331,13 @@ pub struct Filter {
     /// Action, or its prefix ending in `.` (e.g. `account.`)
     pub action: Option<String>,
     /// Unit code: entries of that unit's subtree
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// From this date (YYYY-MM-DD, China time), inclusive
+    #[param(format = Date)]
     pub from: Option<String>,
     /// To this date (YYYY-MM-DD, China time), inclusive
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Entries before this sequence number (for paging)
     pub before: Option<i64>,
@@ -347,13 +350,7 @@ pub async fn list(
     f: &Filter,
     limit: i64,
 ) -> Result<Vec<Record>, crate::error::AppError> {
-    let (mut lo, mut hi) = (scope.lo().to_string(), scope.hi().to_string());
-    if let Some(unit) = f.unit.as_deref().filter(|u| !u.is_empty()) {
-        if !scope.contains(unit) {
-            return Err(crate::error::AppError::Forbidden);
-        }
-        (lo, hi) = crate::org::model::subtree_range(unit);
-    }
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     let mut sql =
         format!("SELECT {COLUMNS} FROM audit_log WHERE unit_code >= $1 AND unit_code < $2");
     let mut binds: Vec<Bind> = vec![Bind::S(lo), Bind::S(hi)];

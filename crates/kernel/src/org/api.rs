@@ -1,5 +1,6 @@
 //! `/api/v1/org/units`: the same services as the org pages.
 
+use crate::api::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -63,7 +64,8 @@ pub async fn pick_units(
     Can(ctx, ..): Can<need::ViewOrg>,
     Query(q): Query<PickQuery>,
 ) -> AppResult<Json<Vec<Suggestion>>> {
-    let found = super::pick::suggest(state.db(), &ctx.scope, q.q.as_deref().unwrap_or("")).await?;
+    let q = crate::web::page::pick_query(q.q.as_deref())?;
+    let found = super::pick::suggest(state.db(), &ctx.scope, q).await?;
     Ok(Json(
         found
             .into_iter()
@@ -127,7 +129,7 @@ pub async fn list_children(
 pub async fn create_org_unit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditOrg>,
-    Json(input): Json<NewUnitInput>,
+    Body(input): Body<NewUnitInput>,
 ) -> AppResult<(StatusCode, Json<OrgUnit>)> {
     Ok((
         StatusCode::CREATED,
@@ -143,7 +145,7 @@ pub async fn update_unit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditOrg>,
     Path(code): Path<String>,
-    Json(input): Json<BodyInput>,
+    Body(input): Body<BodyInput>,
 ) -> AppResult<Json<OrgUnit>> {
     Ok(Json(save_body(&state, &ctx, &code, &input).await?))
 }

@@ -57,16 +57,13 @@ pub async fn render(req: Request, next: Next) -> Response {
                 .is_ok_and(|s| s.starts_with("text/html") || s.starts_with("application/json"))
         });
         if (status.is_client_error() || status.is_server_error()) && bare {
-            let key = match status {
-                StatusCode::NOT_FOUND => "err.not_found",
-                StatusCode::METHOD_NOT_ALLOWED => "err.method_not_allowed",
-                StatusCode::PAYLOAD_TOO_LARGE => "err.body_too_large",
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => "err.unsupported_media",
-                s if s.is_server_error() => "err.internal",
-                _ => "err.bad_request",
-            };
             let allow = res.headers().get(header::ALLOW).cloned();
-            let mut out = error_response(&path, tr, who.as_ref(), status, key, &[]);
+            let text = axum::body::to_bytes(res.into_body(), 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let (status, key, fields) = classify(status, &text);
+            let mut out = error_response(&path, tr, who.as_ref(), status, key, &fields);
             if let Some(allow) = allow {
                 out.headers_mut().insert(header::ALLOW, allow);
             }
@@ -86,6 +83,55 @@ pub async fn render(req: Request, next: Next) -> Response {
         return super::page::see_other("/account/password");
     }
     error_response(&path, tr, who.as_ref(), info.status, info.key, &info.fields)
+}
+
+/// What one of axum's own rejections means, from its status and text: a query parameter
+/// or a JSON field of the wrong type is invalid input at that field (422), malformed JSON
+/// or a path that cannot be read is a bad request (400).
+fn classify(
+    status: StatusCode,
+    text: &str,
+) -> (StatusCode, &'static str, Vec<crate::error::FieldError>) {
+    use crate::error::FieldError;
+    let field_of = |detail: &str| -> String {
+        if let Some(start) = detail.find("field `") {
+            let rest = &detail[start + 7..];
+            return rest[..rest.find('`').unwrap_or(0)].to_string();
+        }
+        match detail.split_once(": ") {
+            Some((f, _)) if !f.contains(' ') => f.to_string(),
+            _ => String::new(),
+        }
+    };
+    if let Some(detail) = text.strip_prefix("Failed to deserialize query string: ") {
+        let field = field_of(detail);
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "err.invalid",
+            vec![FieldError::new(&field, "err.query_invalid")],
+        );
+    }
+    if let Some(detail) =
+        text.strip_prefix("Failed to deserialize the JSON body into the target type: ")
+    {
+        let field = field_of(detail);
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "err.invalid",
+            vec![FieldError::new(&field, "err.field_type")],
+        );
+    }
+    let key = match status {
+        StatusCode::NOT_FOUND => "err.not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "err.method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "err.body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "err.unsupported_media",
+        s if s.is_server_error() => "err.internal",
+        _ if text.contains("JSON") => "err.bad_json",
+        _ if text.contains("multipart") => "err.bad_multipart",
+        _ => "err.bad_request",
+    };
+    (status, key, Vec::new())
 }
 
 fn error_response(

@@ -32,7 +32,7 @@ pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
         api = api.merge((c.api)());
     }
     let (api, doc) = api.split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(crate::api::finish(doc));
     let limit = state.settings().max_body_bytes;
     Router::new()
         .merge(pages)

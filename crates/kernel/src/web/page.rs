@@ -227,6 +227,20 @@ pub struct Suggestion {
     pub label: String,
 }
 
+/// The longest text a picker searches for; more is no name anyone types.
+pub const PICK_MAX_CHARS: usize = 100;
+
+/// A picker's `q`: what was typed, refused when longer than [`PICK_MAX_CHARS`].
+pub fn pick_query(q: Option<&str>) -> crate::error::AppResult<&str> {
+    let q = q.unwrap_or("");
+    if q.chars().count() > PICK_MAX_CHARS {
+        return Err(crate::error::AppError::Invalid(vec![
+            crate::error::FieldError::new("q", "field.too_long"),
+        ]));
+    }
+    Ok(q)
+}
+
 /// Paging of a list: page number from 1 and page size.
 #[derive(Clone, Copy, Debug)]
 pub struct Paging {

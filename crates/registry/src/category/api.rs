@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -39,7 +40,7 @@ pub async fn list_categories(
 pub async fn create_category(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ManageSystem>,
-    Json(input): Json<CategoryInput>,
+    Body(input): Body<CategoryInput>,
 ) -> AppResult<(StatusCode, Json<Category>)> {
     Ok((
         StatusCode::CREATED,
@@ -79,7 +80,7 @@ pub async fn assign_category(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<AssignInput>,
+    Body(input): Body<AssignInput>,
 ) -> AppResult<(StatusCode, Json<Membership>)> {
     Ok((
         StatusCode::CREATED,
@@ -95,7 +96,7 @@ pub async fn change_membership(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<ChangeInput>,
+    Body(input): Body<ChangeInput>,
 ) -> AppResult<Json<Membership>> {
     Ok(Json(service::change(&state, &ctx, id, &input).await?))
 }

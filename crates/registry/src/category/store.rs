@@ -172,6 +172,7 @@ pub async fn of_person(db: &Db, seer: &Seer, person_id: i64) -> AppResult<Vec<Me
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct MemberFilter {
     /// Only members living in this unit's subtree
+    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// active (default) | ended | all
     pub status: Option<String>,
@@ -191,11 +192,7 @@ pub async fn members(
     offset: i64,
 ) -> AppResult<Vec<Membership>> {
     let scope = seer.scope();
-    let (lo, hi) = match f.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) if scope.contains(u) => kernel::org::model::subtree_range(u),
-        Some(_) => return Err(AppError::NotFound),
-        None => (scope.lo().to_string(), scope.hi().to_string()),
-    };
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     let status = match f.status.as_deref() {
         Some("ended") => "ended",
         Some("all") => "",

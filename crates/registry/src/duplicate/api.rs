@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -50,7 +51,7 @@ pub struct MergeInput {
 pub async fn merge_persons(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    Json(input): Json<MergeInput>,
+    Body(input): Body<MergeInput>,
 ) -> AppResult<Json<serde_json::Value>> {
     let id = service::merge(&state, &ctx, input.survivor, input.merged).await?;
     Ok(Json(serde_json::json!({ "id": id })))

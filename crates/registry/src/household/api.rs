@@ -4,6 +4,7 @@ use crate::access::Seer;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -34,7 +35,7 @@ pub struct NewHousehold {
 pub async fn create_household(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    Json(input): Json<NewHousehold>,
+    Body(input): Body<NewHousehold>,
 ) -> AppResult<(StatusCode, Json<Household>)> {
     Ok((
         StatusCode::CREATED,
@@ -70,7 +71,7 @@ pub async fn add_household_member(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<NewMember>,
+    Body(input): Body<NewMember>,
 ) -> AppResult<Json<Household>> {
     Ok(Json(
         service::add_member(&state, &ctx, id, &input.person, &input.relation).await?,
@@ -92,7 +93,7 @@ pub async fn move_household(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<MoveInput>,
+    Body(input): Body<MoveInput>,
 ) -> AppResult<Json<Household>> {
     Ok(Json(
         service::relocate(&state, &ctx, id, &input.unit_code, input.version).await?,

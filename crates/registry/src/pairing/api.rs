@@ -4,6 +4,7 @@ use crate::access::Seer;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kernel::api::Body;
 use kernel::auth::roles::need;
 use kernel::auth::Can;
 use kernel::error::AppResult;
@@ -49,7 +50,7 @@ pub async fn list_pairings(
 pub async fn create_pairing(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
-    Json(input): Json<PairingInput>,
+    Body(input): Body<PairingInput>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     Ok((
         StatusCode::CREATED,
@@ -87,7 +88,7 @@ pub async fn conclude_pairing(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<ConcludeInput>,
+    Body(input): Body<ConcludeInput>,
 ) -> AppResult<Json<Pairing>> {
     Ok(Json(service::conclude(&state, &ctx, id, &input).await?))
 }
@@ -100,7 +101,7 @@ pub async fn add_visit(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
-    Json(input): Json<VisitInput>,
+    Body(input): Body<VisitInput>,
 ) -> AppResult<Json<Pairing>> {
     Ok(Json(service::visit(&state, &ctx, id, &input).await?))
 }
