@@ -53,9 +53,7 @@ pub async fn attach_file(
     Path(id): Path<i64>,
     form: axum::extract::Multipart,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
-    let up = attachments::receive(form)
-        .await
-        .map_err(|e| kernel::error::AppError::Invalid(vec![e]))?;
+    let up = attachments::receive(form).await?;
     Ok((
         StatusCode::CREATED,
         Json(attachments::attach(&state, &ctx, id, up).await?),

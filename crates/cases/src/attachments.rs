@@ -70,8 +70,15 @@ pub struct Upload {
 }
 
 /// Reads the multipart form (`file`, optional `note`); a body over the limit is the
-/// file's error.
-pub async fn receive(mut form: Multipart) -> Result<Upload, FieldError> {
+/// file's error, a body that is no multipart form a bad request.
+pub async fn receive(mut form: Multipart) -> Result<Upload, AppError> {
+    let refuse = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::Invalid(vec![FieldError::new("file", "attachment.too_large")])
+        } else {
+            AppError::BadRequest("err.bad_multipart")
+        }
+    };
     let mut up = Upload {
         file_name: String::new(),
         bytes: Vec::new(),
@@ -81,16 +88,12 @@ pub async fn receive(mut form: Multipart) -> Result<Upload, FieldError> {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return Err(FieldError::new("file", "attachment.too_large")),
+            Err(e) => return Err(refuse(e)),
         };
         match field.name() {
             Some("file") => {
                 up.file_name = field.file_name().unwrap_or_default().to_string();
-                up.bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| FieldError::new("file", "attachment.too_large"))?
-                    .to_vec();
+                up.bytes = field.bytes().await.map_err(refuse)?.to_vec();
             }
             Some("note") => up.note = field.text().await.unwrap_or_default(),
             _ => {}

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use kernel::auth::Ctx;
 use kernel::db::Db;
-use kernel::error::{AppError, AppResult};
+use kernel::error::AppResult;
 use kernel::scope::Scope;
 use serde::Serialize;
 use sqlx::Row;
@@ -131,7 +131,7 @@ pub struct Query {
     #[param(format = Date)]
     pub as_of: Option<String>,
     /// A unit of the scope (default: the account's own)
-    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
 }
 
@@ -145,12 +145,7 @@ pub fn township_of(unit: &str) -> String {
 }
 
 fn date_of(raw: Option<&str>, default: NaiveDate, field: &'static str) -> AppResult<NaiveDate> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => kernel::time::parse_date(s).ok_or(AppError::Invalid(vec![
-            kernel::error::FieldError::new(field, "field.date_invalid"),
-        ])),
-    }
+    Ok(kernel::time::date_param(raw, field)?.unwrap_or(default))
 }
 
 /// The figures for the scope (or one unit of it).

@@ -998,7 +998,7 @@ pub async fn assess(
     let db = state.db();
     let c = readable_case(state, ctx, id).await?;
     if c.type_code != "domestic_violence" {
-        return Err(AppError::BadRequest("case.risk_not_dv"));
+        return Err(AppError::Conflict("case.risk_not_dv"));
     }
     if c.t.state == State::Declined || c.t.state == State::Archived {
         return Err(AppError::Invalid(vec![FieldError::new(

@@ -223,10 +223,10 @@ pub struct Filter {
     pub type_code: Option<String>,
     pub channel: Option<String>,
     /// A unit of the scope: its subtree only
-    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// overdue | soon
-    #[param(pattern = r"^(overdue|soon)$")]
+    #[param(pattern = r"^$|^(overdue|soon)$")]
     pub due: Option<String>,
     /// Only cases handled by the reader
     pub mine: Option<String>,
@@ -313,13 +313,13 @@ pub async fn list(
     if let Some(ch) = some(&f.channel) {
         cond.push_str(&format!(" AND c.channel = {}", bind(ch.into())));
     }
-    if let Some(from) = some(&f.from).and_then(kernel::time::parse_date) {
+    if let Some(from) = kernel::time::date_param(f.from.as_deref(), "from")? {
         cond.push_str(&format!(
             " AND c.received_date >= {}",
             bind(from.to_string())
         ));
     }
-    if let Some(to) = some(&f.to).and_then(kernel::time::parse_date) {
+    if let Some(to) = kernel::time::date_param(f.to.as_deref(), "to")? {
         cond.push_str(&format!(" AND c.received_date <= {}", bind(to.to_string())));
     }
     if some(&f.mine).is_some() {

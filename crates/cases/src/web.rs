@@ -72,6 +72,8 @@ async fn list_page(
     Can(ctx, ..): Can<need::ViewOrg>,
     Query(mut f): Query<Filter>,
 ) -> AppResult<Response> {
+    kernel::time::normalize_date_param(&mut f.from);
+    kernel::time::normalize_date_param(&mut f.to);
     let paging = Paging::new(f.page, 50);
     let en = service::en(&ctx);
     let unit = kernel::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
@@ -592,7 +594,7 @@ async fn attach_submit(
 ) -> AppResult<Response> {
     let r = match attachments::receive(form).await {
         Ok(up) => attachments::attach(&state, &ctx, id, up).await,
-        Err(e) => Err(AppError::Invalid(vec![e])),
+        Err(e) => Err(e),
     };
     after(&state, &ctx, id, "attach", r).await
 }
@@ -844,6 +846,9 @@ async fn figures_page(
     Can(ctx, ..): Can<need::ViewOrg>,
     Query(mut q): Query<figures::Query>,
 ) -> AppResult<Response> {
+    for d in [&mut q.from, &mut q.to, &mut q.as_of] {
+        kernel::time::normalize_date_param(d);
+    }
     let unit = kernel::org::pick::filter(state.db(), &ctx.scope, q.unit.as_deref()).await?;
     q.unit = unit.code().map(str::to_string);
     let r = figures::report(state.db(), &ctx, &q).await?;
@@ -1181,8 +1186,11 @@ pub fn bar_chart(tr: kernel::i18n::Tr, groups: &[figures::Group]) -> String {
 async fn figures_xlsx(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
-    Query(q): Query<figures::Query>,
+    Query(mut q): Query<figures::Query>,
 ) -> AppResult<Response> {
+    for d in [&mut q.from, &mut q.to, &mut q.as_of] {
+        kernel::time::normalize_date_param(d);
+    }
     let r = figures::report(state.db(), &ctx, &q).await?;
     let bytes = figures_workbook(ctx.tr, &r).map_err(|e| AppError::Internal(e.into()))?;
     Ok(registry::export::xlsx_response(

@@ -127,3 +127,20 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A record named by a field of the input (a parent, a head, a person) that is not there
+/// is invalid input at that field (422), not a missing page (404).
+pub trait AtField<T> {
+    fn at_field(self, field: &str) -> AppResult<T>;
+}
+
+impl<T> AtField<T> for AppResult<T> {
+    fn at_field(self, field: &str) -> AppResult<T> {
+        self.map_err(|e| match e {
+            AppError::NotFound => {
+                AppError::Invalid(vec![FieldError::new(field, "err.ref_not_found")])
+            }
+            e => e,
+        })
+    }
+}

@@ -62,7 +62,7 @@ impl Scope {
     /// The code range a list's `unit` filter stands for: the whole scope without one;
     /// invalid input (422) for what is no unit code; not found (404) for a unit outside.
     pub fn filter_range(&self, unit: Option<&str>) -> AppResult<(String, String)> {
-        match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        match unit.filter(|u| !u.is_empty()) {
             None => Ok((self.lo.clone(), self.hi.clone())),
             Some(u) if !is_unit_code(u) => Err(AppError::Invalid(vec![FieldError::new(
                 "unit",

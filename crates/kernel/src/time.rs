@@ -74,6 +74,34 @@ pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
         .checked_add_days(chrono::Days::new(serial.floor() as u64))
 }
 
+/// A date parameter of the API, as the document states it (`format: date`, `YYYY-MM-DD`):
+/// absent is none; anything else that is no such date is invalid input at `field`.
+pub fn date_param(raw: Option<&str>, field: &str) -> crate::error::AppResult<Option<NaiveDate>> {
+    match raw {
+        None => Ok(None),
+        Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) if s.len() == 10 => Ok(Some(d)),
+            _ => Err(crate::error::AppError::Invalid(vec![
+                crate::error::FieldError::new(field, "field.date_invalid"),
+            ])),
+        },
+    }
+}
+
+/// A date typed into a page's filter, made what the API takes: blank is none, any form
+/// [`parse_date`] reads becomes `YYYY-MM-DD`, anything else is left to be refused.
+pub fn normalize_date_param(v: &mut Option<String>) {
+    match v.as_deref().map(str::trim) {
+        None => {}
+        Some("") => *v = None,
+        Some(s) => {
+            if let Some(d) = parse_date(s) {
+                *v = Some(iso_date(d));
+            }
+        }
+    }
+}
+
 /// The first millisecond of a China calendar day.
 pub fn day_start_ms(d: NaiveDate) -> i64 {
     china()

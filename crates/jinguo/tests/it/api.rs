@@ -191,7 +191,23 @@ on_both!(statuses_are_what_the_document_says, |app| {
             Some(json!({"survivor": 2.0, "merged": 3.0})),
         )
         .await;
-    assert_ne!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.json()["error"]["fields"][0]["code"],
+        "err.ref_not_found",
+        "{}",
+        r.body
+    );
+    // A household head who does not exist: 422 at the field, not 404.
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/households",
+            Some(json!({"head": 999999})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "head");
     // A query parameter that cannot be read: 422 naming it.
     let r = app
         .api(&s, Method::GET, "/api/v1/persons?page=abc", None)

@@ -1002,7 +1002,8 @@ on_both!(high_risk_alerts_the_unit_and_the_one_above, |app| {
             Some(json!({"yes": []})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A case that is not about domestic violence is in no state to be assessed.
+    assert_eq!(r.status, StatusCode::CONFLICT);
 });
 
 // Figures of a fixed set of cases, as of today and as of a past date, against counts made

@@ -139,7 +139,9 @@ on_both!(find_merge_and_undo, |app| {
             Some(json!({"survivor": b, "merged": a})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A person outside her village is, to her, a person that is not there.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["code"], "err.ref_not_found");
     assert_eq!(
         app.api(&v2, Method::GET, "/api/v1/merges", None)
             .await

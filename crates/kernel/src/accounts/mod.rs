@@ -55,7 +55,7 @@ pub struct ListFilter {
     /// Part of the account name or the person's name
     pub q: Option<String>,
     /// Only accounts in this unit's subtree
-    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     pub page: Option<i64>,
 }

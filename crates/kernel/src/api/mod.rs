@@ -166,9 +166,10 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
             continue;
         };
         for (method, op) in ops.iter_mut() {
-            let has_path = op["parameters"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "path"));
+            let has_path = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["in"] == "path" || (p["in"] == "query" && p["name"] == "unit"))
+            });
             let has_body = op.get("requestBody").is_some();
             let writes = method != "get";
             let mut statuses = vec![
@@ -184,7 +185,7 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
                 ),
             ];
             if has_path {
-                statuses.push(("404", "no such record in the caller's scope"));
+                statuses.push(("404", "no such record (or unit) in the caller's scope"));
             }
             if writes {
                 statuses.push(("409", "the record changed meanwhile or is in another state"));

@@ -331,7 +331,7 @@ pub struct Filter {
     /// Action, or its prefix ending in `.` (e.g. `account.`)
     pub action: Option<String>,
     /// Unit code: entries of that unit's subtree
-    #[param(pattern = r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// From this date (YYYY-MM-DD, China time), inclusive
     #[param(format = Date)]
@@ -369,14 +369,14 @@ pub async fn list(
             push(" AND action = ?", Bind::S(a.to_string()), &mut sql);
         }
     }
-    if let Some(d) = f.from.as_deref().and_then(crate::time::parse_date) {
+    if let Some(d) = crate::time::date_param(f.from.as_deref(), "from")? {
         push(
             " AND at >= ?",
             Bind::I(crate::time::day_start_ms(d)),
             &mut sql,
         );
     }
-    if let Some(d) = f.to.as_deref().and_then(crate::time::parse_date) {
+    if let Some(d) = crate::time::date_param(f.to.as_deref(), "to")? {
         push(
             " AND at < ?",
             Bind::I(crate::time::day_start_ms(d) + 86_400_000),

@@ -37,6 +37,8 @@ async fn audit_page(
     Can(ctx, ..): Can<need::ViewAudit>,
     Query(mut f): Query<Filter>,
 ) -> AppResult<Response> {
+    crate::time::normalize_date_param(&mut f.from);
+    crate::time::normalize_date_param(&mut f.to);
     let unit = crate::org::pick::filter(state.db(), &ctx.scope, f.unit.as_deref()).await?;
     f.unit = unit.code().map(str::to_string);
     let unit = UnitFilterField::new(ctx.tr, unit, |u| {

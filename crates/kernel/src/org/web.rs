@@ -13,7 +13,7 @@ use super::store::{self, BodyInput, LevelCount};
 use crate::audit::{self, Entry};
 use crate::auth::roles::need;
 use crate::auth::{Can, Ctx, Perm};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, AtField, FieldError};
 use crate::state::AppState;
 use crate::web::page::{render, render_with, see_other, Chrome, Paging};
 
@@ -71,7 +71,9 @@ pub struct NewUnitInput {
 /// Creates a non-territorial unit with its audit entry (shared by page and API).
 pub async fn create_unit(state: &AppState, ctx: &Ctx, input: &NewUnitInput) -> AppResult<OrgUnit> {
     ctx.require(Perm::EditOrg)?;
-    let parent = store::get(state.db(), &ctx.scope, input.parent.trim()).await?;
+    let parent = store::get(state.db(), &ctx.scope, input.parent.trim())
+        .await
+        .at_field("parent")?;
     let mut errs = Vec::new();
     if !parent.is_territorial() {
         errs.push(FieldError::new("parent", "org.parent_not_territorial"));

@@ -171,7 +171,15 @@ pub async fn change(
             (m.attrs.clone(), end, "ended".to_string())
         }
         "reopen" if m.status == "ended" => (m.attrs.clone(), None, "active".to_string()),
-        _ => return Err(AppError::BadRequest("category.bad_move")),
+        // A known move the membership's state does not allow is a conflict; an unknown
+        // one is invalid input.
+        "end" | "reopen" => return Err(AppError::Conflict("category.bad_move")),
+        _ => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "action",
+                "err.field_choice",
+            )]))
+        }
     };
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));

@@ -7,7 +7,7 @@ use futures_util::TryStreamExt;
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
 use kernel::db::{now_ms, Db};
-use kernel::error::{AppError, AppResult};
+use kernel::error::{AppError, AppResult, AtField};
 use kernel::scope::Scope;
 use kernel::state::AppState;
 use sqlx::Row;
@@ -146,9 +146,12 @@ pub async fn dismiss(state: &AppState, ctx: &Ctx, a: i64, b: i64) -> AppResult<(
     ctx.require(Perm::EditRecords)?;
     let (a, b) = (a.min(b), a.max(b));
     let pa = crate::store::get(state.db(), &state.cipher, &ctx.scope, a)
-        .await?
+        .await
+        .at_field("a")?
         .person;
-    crate::store::get(state.db(), &state.cipher, &ctx.scope, b).await?;
+    crate::store::get(state.db(), &state.cipher, &ctx.scope, b)
+        .await
+        .at_field("b")?;
     let mut tx = state.db().begin_write().await?;
     sqlx::query("DELETE FROM duplicate_dismissals WHERE a_id = $1 AND b_id = $2")
         .bind(a)
@@ -199,10 +202,12 @@ pub async fn merge(state: &AppState, ctx: &Ctx, survivor: i64, merged: i64) -> A
     let db = state.db();
     // Scope first: a person outside is not found, whatever else is wrong.
     let s = crate::store::get(db, &state.cipher, &ctx.scope, survivor)
-        .await?
+        .await
+        .at_field("survivor")?
         .person;
     let m = crate::store::get(db, &state.cipher, &ctx.scope, merged)
-        .await?
+        .await
+        .at_field("merged")?
         .person;
     if survivor == merged {
         return Err(AppError::BadRequest("duplicate.same_person"));

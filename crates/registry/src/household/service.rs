@@ -2,7 +2,7 @@
 
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
-use kernel::error::{AppError, AppResult, FieldError};
+use kernel::error::{AppError, AppResult, AtField, FieldError};
 use kernel::state::AppState;
 
 use super::store::{self, Household};
@@ -21,7 +21,8 @@ async fn find_person(state: &AppState, ctx: &Ctx, key: &str) -> AppResult<Found>
 pub async fn create(state: &AppState, ctx: &Ctx, head_person: i64) -> AppResult<Household> {
     ctx.require(Perm::EditRecords)?;
     let head = crate::store::get(state.db(), &state.cipher, &ctx.scope, head_person)
-        .await?
+        .await
+        .at_field("head")?
         .person;
     Seer::of(ctx).may_change(&head.unit_code, head.restricted)?;
     let mut tx = state.db().begin_write().await?;

@@ -98,6 +98,16 @@ async fn upload(
     }
 }
 
+/// A multipart body that could not be read: too large is the file's error, anything else
+/// a bad request (not "too large").
+fn malformed(e: axum::extract::multipart::MultipartError) -> AppResult<Result<i64, &'static str>> {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Ok(Err(SheetError::TooLarge.key()))
+    } else {
+        Err(kernel::error::AppError::BadRequest("err.bad_multipart"))
+    }
+}
+
 /// Reads the multipart upload (`file`, `mode`), refuses what is no readable sheet at once,
 /// saves the file and starts its job; the job's id, or the catalogue key of the refusal.
 pub async fn receive(
@@ -111,14 +121,14 @@ pub async fn receive(
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return Ok(Err(SheetError::TooLarge.key())),
+            Err(e) => return malformed(e),
         };
         match field.name() {
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 match field.bytes().await {
                     Ok(b) => file = Some((name, b.to_vec())),
-                    Err(_) => return Ok(Err(SheetError::TooLarge.key())),
+                    Err(e) => return malformed(e),
                 }
             }
             Some("mode") => {

@@ -3,7 +3,7 @@
 use crate::access::Seer;
 use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
-use kernel::error::{AppError, AppResult, FieldError};
+use kernel::error::{AppError, AppResult, AtField, FieldError};
 use kernel::state::AppState;
 use sqlx::Row;
 
@@ -66,13 +66,16 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &PairingInput) -> AppRes
     let (unit_code, person_id, household_id) = match (input.person, input.household) {
         (Some(p), None) => {
             let p = crate::store::get(db, &state.cipher, &ctx.scope, p)
-                .await?
+                .await
+                .at_field("person")?
                 .person;
             seer.may_change(&p.unit_code, p.restricted)?;
             (p.unit_code, Some(p.id), None)
         }
         (None, Some(h)) => {
-            let h = crate::household::store::get(db, &seer, h).await?;
+            let h = crate::household::store::get(db, &seer, h)
+                .await
+                .at_field("household")?;
             seer.may_change(&h.unit_code, h.members.iter().any(|m| m.restricted))?;
             (h.unit_code, None, Some(h.id))
         }
@@ -260,7 +263,13 @@ pub async fn conclude(
             None
         }
         "end" if g.status == "active" => None,
-        _ => return Err(AppError::BadRequest("category.bad_move")),
+        "end" => return Err(AppError::Conflict("category.bad_move")),
+        _ => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "action",
+                "err.field_choice",
+            )]))
+        }
     };
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
