@@ -144,6 +144,7 @@ pub async fn move_case(
 /// A written reason.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct GlassInput {
+    #[schema(min_length = 4, max_length = 1000)]
     pub reason: String,
 }
 

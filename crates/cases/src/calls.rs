@@ -17,6 +17,7 @@ use crate::service::{self, flexible_bool, IntakeInput, PartyInput};
 pub struct CallInput {
     /// YYYY-MM-DD, empty is today
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub call_date: String,
     /// The caller's name as given (may be empty: anonymous)
     #[serde(default)]
@@ -25,7 +26,9 @@ pub struct CallInput {
     pub phone: String,
     /// A case type code
     #[serde(rename = "type")]
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,39}$")]
     pub type_code: String,
+    #[schema(min_length = 1, max_length = 5000)]
     pub summary: String,
     #[serde(default, deserialize_with = "flexible_bool")]
     pub needs_follow_up: bool,

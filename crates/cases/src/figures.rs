@@ -131,7 +131,7 @@ pub struct Query {
     #[param(format = Date)]
     pub as_of: Option<String>,
     /// A unit of the scope (default: the account's own)
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
 }
 

@@ -84,6 +84,7 @@ fn past_date(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<Naive
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PartyInput {
     /// complainant | victim | respondent | child
+    #[schema(pattern = r"^(complainant|victim|respondent|child)$")]
     pub role: String,
     #[serde(default, deserialize_with = "flexible_i64")]
     pub person_id: Option<i64>,
@@ -95,8 +96,10 @@ pub struct PartyInput {
     pub phone: String,
     /// F or M, for a new registry person without an ID
     #[serde(default)]
+    #[schema(pattern = r"^(F|M)?$")]
     pub sex: String,
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub birth_date: String,
     /// Residence (a village or community code), to register a new person
     #[serde(default)]
@@ -117,16 +120,21 @@ pub const MAX_PARTIES: usize = 50;
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct IntakeInput {
     /// visit | letter | phone | hotline | online | referral | station
+    #[schema(value_type = crate::model::Channel)]
     pub channel: String,
     /// A case type code (see /api/v1/case-types)
     #[serde(rename = "type")]
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,39}$")]
     pub type_code: String,
     /// YYYY-MM-DD, not in the future; empty is today
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub received_date: String,
     /// The unit that handles it (default: the account's own)
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")]
     pub unit_code: String,
+    #[schema(min_length = 1, max_length = 5000)]
     pub summary: String,
     /// 诉求
     #[serde(default)]
@@ -136,6 +144,7 @@ pub struct IntakeInput {
     pub restricted: bool,
     /// The complainant first; a victim, respondents and children as known
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub parties: Vec<PartyInput>,
     /// The hotline call the case comes from
     #[serde(default, skip_deserializing)]
@@ -378,12 +387,17 @@ async fn party(
 pub struct MoveInput {
     /// accept | decline | transfer | assign | step | refer | referral_answer | extend |
     /// supervise | close | follow_up | reopen | archive
+    #[schema(
+        required = true,
+        pattern = r"^(accept|decline|transfer|assign|step|refer|referral_answer|extend|supervise|close|follow_up|reopen|archive)$"
+    )]
     pub action: String,
     /// The version the user saw (concurrent-edit detection)
     #[serde(default, deserialize_with = "flexible_i64")]
     pub version: Option<i64>,
     /// The date of the move, YYYY-MM-DD; empty is today
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub date: String,
     /// Decline and reopen: why; transfer: a note
     #[serde(default)]
@@ -411,6 +425,7 @@ pub struct MoveInput {
     #[serde(default)]
     pub instrument_number: String,
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub valid_until: String,
     /// Refer: the partner unit
     #[serde(default, deserialize_with = "flexible_i64")]
@@ -423,12 +438,15 @@ pub struct MoveInput {
     pub answer: String,
     /// Extend: 1-30 days
     #[serde(default, deserialize_with = "flexible_i64")]
+    #[schema(minimum = 1, maximum = 30)]
     pub days: Option<i64>,
     /// Supervise: the due date set by the supervising unit
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub due: String,
     /// Follow-up: satisfaction 1-5
     #[serde(default, deserialize_with = "flexible_i64")]
+    #[schema(minimum = 1, maximum = 5)]
     pub score: Option<i64>,
 }
 
@@ -921,10 +939,13 @@ pub async fn break_glass(state: &AppState, ctx: &Ctx, id: i64, reason: &str) -> 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct GrantInput {
     /// The account name
+    #[schema(min_length = 1, max_length = 32)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
     /// Days the grant lasts; empty is until the case is archived
     #[serde(default, deserialize_with = "flexible_i64")]
+    #[schema(minimum = 1, maximum = 365)]
     pub days: Option<i64>,
 }
 

@@ -216,14 +216,14 @@ pub struct CaseRow {
 pub struct Filter {
     /// open (default) | closed | declined | all, or one state
     #[param(
-        pattern = r"^(open|closed|all|received|accepted|declined|assigned|in_progress|followed_up|archived)$"
+        pattern = r"^$|^(open|closed|all|received|accepted|declined|assigned|in_progress|followed_up|archived)$"
     )]
     pub status: Option<String>,
     #[serde(rename = "type")]
     pub type_code: Option<String>,
     pub channel: Option<String>,
     /// A unit of the scope: its subtree only
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// overdue | soon
     #[param(pattern = r"^$|^(overdue|soon)$")]

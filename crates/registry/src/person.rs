@@ -9,30 +9,39 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PersonInput {
     /// 姓名: Chinese, minority names with `·`
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     /// F or M (女/男); may be left empty when the ID number is given
     #[serde(default)]
+    #[schema(pattern = r"^(F|M)?$")]
     pub sex: String,
     /// YYYY-MM-DD; may be left empty when the ID number is given
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub birth_date: String,
     /// 民族: GB/T 3304 code (01-56) or name
     #[serde(default)]
+    #[schema(pattern = r"^([0-9]{2})?$")]
     pub ethnicity: String,
     /// 18-digit resident ID (15-digit old numbers are converted)
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{15}$|^[0-9]{17}[0-9Xx]$")]
     pub id_number: String,
     #[serde(default)]
     pub phone: String,
     /// 居住地: code of a village or community
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{12}$")]
     pub unit_code: String,
     /// 户籍地: 12-digit code of a village or community (may lie outside the county)
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{12}$")]
     pub hukou_code: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address: String,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub notes: String,
     /// Restricted (minors, domestic-violence victims): details only for case handlers
     #[serde(default, deserialize_with = "flexible_bool")]

@@ -95,7 +95,7 @@ pub struct Filter {
     /// Part of a name (two characters are enough), a resident ID (exact) or a phone (exact)
     pub q: Option<String>,
     /// Only residents of this unit's subtree
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// F or M
     pub sex: Option<String>,

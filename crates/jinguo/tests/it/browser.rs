@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+use axum::http::StatusCode;
+
 use crate::on_both;
 use crate::support::*;
 
@@ -609,3 +611,175 @@ on_both!(
         assert_eq!(app.audit_count("case.glass").await, 1);
     }
 );
+
+/// Whether every checkbox and radio of the page sits on the line of its own text, before
+/// it (not centred above it, not floating between two lines).
+async fn boxes_beside_their_text(c: &Client) -> bool {
+    let r = c
+        .execute(
+            "const out = [];
+             for (const l of document.querySelectorAll('label')) {
+               const i = l.querySelector('input[type=checkbox], input[type=radio]');
+               if (!i) continue;
+               const t = [...l.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim());
+               if (!t.length) continue;
+               const range = document.createRange();
+               range.selectNodeContents(t[t.length - 1]);
+               const a = i.getBoundingClientRect(), b = range.getClientRects()[0];
+               out.push(Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2) < 14 && a.right <= b.left + 2);
+             }
+             return out.length > 0 && out.every(x => x);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    r == serde_json::Value::Bool(true)
+}
+
+// The daily work of a village director, a hotline officer and a leader, at a phone's size
+// (390 x 844) and an old office PC's (1024 x 768): no code typed, every save confirmed.
+on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
+    app.user("village", VILLAGE_A, "village_chair").await;
+    app.user("hotline", COUNTY, "rights_officer").await;
+    app.user("leader", COUNTY, "leader").await;
+    let admin = app.as_user("adm", COUNTY, "county_admin").await;
+    let r = app
+        .post(
+            &admin,
+            "/cases/settings/partners",
+            &[("kind", "police"), ("name", "县公安局")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A township's case, for the leader's figures to lead into.
+    let r = app
+        .api(
+            &admin,
+            axum::http::Method::POST,
+            "/api/v1/cases",
+            Some(
+                serde_json::json!({"channel": "visit", "type": "marriage", "unit_code": TOWN_A,
+                "summary": "反映婚姻纠纷", "parties": [{"role": "complainant", "name": "王秀英"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let base = serve(&app).await;
+    for (i, (w, h)) in [(390u32, 844u32), (1024, 768)].into_iter().enumerate() {
+        let profile = tempfile::tempdir().unwrap();
+        let (_driver, c) = browser(profile.path()).await;
+        c.set_window_size(w, h).await.unwrap();
+        // A village director registers a woman of her village: the village is filled in.
+        login(&c, &base, "village", PASSWORD).await;
+        wait_path(&c, "/").await;
+        click(&c, "#starts a[href='/registry/persons/new']").await;
+        wait_path(&c, "/registry/persons/new").await;
+        let unit = c
+            .find(Locator::Css("#unit_code"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert_eq!(unit, "大岭社区（塘渡口镇）", "{w}x{h}");
+        assert!(boxes_beside_their_text(&c).await, "{w}x{h}: person form");
+        let (woman, neighbour) = [("陈淑珍", "刘建国"), ("王桂芳", "赵德明")][i];
+        for name in [neighbour, woman] {
+            c.goto(&format!("{base}/registry/persons/new"))
+                .await
+                .unwrap();
+            fill(&c, "#name", name).await;
+            c.find(Locator::Css("#sex"))
+                .await
+                .unwrap()
+                .select_by_value("F")
+                .await
+                .unwrap();
+            fill(&c, "#birth_date", "1980-05-01").await;
+            // A double tap saves once.
+            c.execute(
+                "const b = document.querySelector('#save'); b.click(); b.click();",
+                vec![],
+            )
+            .await
+            .unwrap();
+            wait_contains(&c, "#saved", &format!("已登记：{name}（大岭社区）")).await;
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE name = $1")
+            .bind(woman)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{w}x{h}: one tap, one record");
+        // Her neighbour joins her household by name.
+        click(&c, "#create-household").await;
+        wait_contains(&c, "#saved", "已建户").await;
+        fill(&c, "#member-person", neighbour).await;
+        click(&c, "form[action$='/members'] button[type=submit]").await;
+        wait_contains(&c, "#saved", "已添加成员").await;
+        assert!(text(&c, "#members").await.contains(neighbour));
+        c.delete_all_cookies().await.unwrap();
+
+        // The hotline logs a call about domestic violence, opens its case and refers it.
+        login(&c, &base, "hotline", PASSWORD).await;
+        wait_path(&c, "/").await;
+        c.goto(&format!("{base}/cases/calls")).await.unwrap();
+        assert!(boxes_beside_their_text(&c).await, "{w}x{h}: call form");
+        fill(&c, "#caller_name", woman).await;
+        c.find(Locator::Css("#call-type"))
+            .await
+            .unwrap()
+            .select_by_value("domestic_violence")
+            .await
+            .unwrap();
+        fill(&c, "#call-summary", "来电反映丈夫经常打她").await;
+        click(&c, "#open_case").await;
+        click(&c, "#log-call").await;
+        wait_contains(&c, "#case-flow", "受理").await;
+        click(&c, "#do-accept").await;
+        wait_contains(&c, "#saved", "已保存：受理").await;
+        // The next move in the course is offered next: assign it (to herself).
+        c.find(Locator::Css("#move-assign select[name=handler]"))
+            .await
+            .unwrap()
+            .select_by_value("hotline")
+            .await
+            .unwrap();
+        click(&c, "#do-assign").await;
+        wait_contains(&c, "#saved", "已保存：交办").await;
+        click(&c, "#do-refer").await;
+        wait_contains(&c, "#saved", "已保存：转介").await;
+        assert!(text(&c, "#referrals").await.contains("县公安局"));
+        assert!(boxes_beside_their_text(&c).await, "{w}x{h}: risk form");
+        c.delete_all_cookies().await.unwrap();
+
+        // A leader taps from the county's figures into a township's.
+        login(&c, &base, "leader", PASSWORD).await;
+        wait_path(&c, "/").await;
+        click(&c, "nav.main a[href='/cases/figures']").await;
+        wait_path(&c, "/cases/figures").await;
+        click(&c, "table.figures a[href*='unit=430523100']").await;
+        wait_query(&c, "unit=430523100").await;
+        wait_contains(&c, "#figures-period", "塘渡口镇").await;
+        let fits = c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "{w}x{h}: no sideways scroll"
+        );
+        let shot = c.screenshot().await.unwrap();
+        std::fs::write(
+            std::env::temp_dir().join(format!("jinguo-figures-{w}.png")),
+            shot,
+        )
+        .ok();
+        c.close().await.unwrap();
+    }
+});

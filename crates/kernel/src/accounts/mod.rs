@@ -55,7 +55,7 @@ pub struct ListFilter {
     /// Part of the account name or the person's name
     pub q: Option<String>,
     /// Only accounts in this unit's subtree
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     pub page: Option<i64>,
 }
@@ -105,10 +105,14 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> AppResult<Account> {
 /// Input for a new account.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewAccount {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9_.-]{2,31}$")]
     pub username: String,
+    #[schema(min_length = 1, max_length = 40)]
     pub display_name: String,
+    #[schema(pattern = r"^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit_code: String,
     /// sys_admin | county_admin | township_chair | village_chair | rights_officer | leader
+    #[schema(value_type = crate::auth::Role)]
     pub role: String,
     #[serde(default)]
     pub phone: String,
@@ -258,8 +262,11 @@ pub async fn create(
 /// A change to an account by a manager; absent fields stay.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct AccountChange {
+    #[schema(min_length = 1, max_length = 40)]
     pub display_name: Option<String>,
+    #[schema(value_type = Option<crate::auth::Role>)]
     pub role: Option<String>,
+    #[schema(pattern = r"^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit_code: Option<String>,
     pub phone: Option<String>,
     pub disabled: Option<bool>,

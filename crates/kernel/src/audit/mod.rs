@@ -331,7 +331,7 @@ pub struct Filter {
     /// Action, or its prefix ending in `.` (e.g. `account.`)
     pub action: Option<String>,
     /// Unit code: entries of that unit's subtree
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// From this date (YYYY-MM-DD, China time), inclusive
     #[param(format = Date)]

@@ -117,8 +117,10 @@ pub struct BodyInput {
     pub phone: Option<String>,
     pub address: Option<String>,
     /// YYYY-MM-DD
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub term_start: Option<String>,
     /// YYYY-MM-DD
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub term_end: Option<String>,
 }
 

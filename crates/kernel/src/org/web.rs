@@ -62,9 +62,12 @@ pub async fn save_body(
 /// Input for a new non-territorial unit.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUnitInput {
+    #[schema(pattern = r"^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub parent: String,
     /// agency | two_new | migrant | enterprise
+    #[schema(pattern = r"^(agency|two_new|migrant|enterprise)$")]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 60)]
     pub name: String,
 }
 

@@ -42,6 +42,7 @@ pub struct AssignInput {
     pub category: String,
     /// YYYY-MM-DD; today when empty
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub start_date: String,
     #[serde(default)]
     pub attrs: HashMap<String, String>,
@@ -132,11 +133,13 @@ pub async fn assign(
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChangeInput {
     /// update | end | reopen
+    #[schema(pattern = r"^(update|end|reopen)$")]
     pub action: String,
     #[serde(default)]
     pub attrs: HashMap<String, String>,
     /// For `end`: YYYY-MM-DD, today when empty
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub end_date: String,
     #[serde(default)]
     pub note: String,
@@ -155,6 +158,10 @@ pub async fn change(
     seer.may_change(&m.unit_code, m.person_restricted)?;
     let cat = store::get(state.db(), &m.category_code).await?;
     let mut errs = Vec::new();
+    // An end date that is no date is refused whatever the move, not silently dropped.
+    if input.action != "end" && !input.end_date.trim().is_empty() {
+        date_field("end_date", &input.end_date, &mut errs);
+    }
     let (attrs, end, status) = match input.action.as_str() {
         "update" => {
             let a = cat

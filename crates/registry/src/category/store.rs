@@ -172,7 +172,7 @@ pub async fn of_person(db: &Db, seer: &Seer, person_id: i64) -> AppResult<Vec<Me
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct MemberFilter {
     /// Only members living in this unit's subtree
-    #[param(pattern = r"^$|^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
+    #[param(pattern = r"^$|^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$")]
     pub unit: Option<String>,
     /// active (default) | ended | all
     pub status: Option<String>,

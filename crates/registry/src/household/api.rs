@@ -58,8 +58,10 @@ pub async fn get_household(
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct NewMember {
     /// Registry number or resident ID of the person
+    #[schema(min_length = 1, max_length = 100)]
     pub person: String,
     /// head | spouse | child | parent | grandparent | grandchild | sibling | child_in_law | guardian | other
+    #[schema(value_type = crate::household::Relation)]
     pub relation: String,
 }
 
@@ -81,6 +83,7 @@ pub async fn add_household_member(
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct MoveInput {
     /// The village or community the household moves to
+    #[schema(pattern = r"^[0-9]{12}$")]
     pub unit_code: String,
     pub version: Option<i64>,
 }

@@ -134,12 +134,8 @@ pub async fn relocate(
     let to = to_unit.trim();
     match kernel::org::store::get(state.db(), &ctx.scope, to).await {
         Ok(u) if u.is_territorial() && u.level == 5 && u.code != h.unit_code => {}
-        Ok(u) if u.code == h.unit_code => {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "unit_code",
-                "household.same_unit",
-            )]))
-        }
+        // Already there: the household's state, not the input, is what refuses it.
+        Ok(u) if u.code == h.unit_code => return Err(AppError::Conflict("household.same_unit")),
         Ok(_) => {
             return Err(AppError::Invalid(vec![FieldError::new(
                 "unit_code",

@@ -34,6 +34,7 @@ pub struct PairingInput {
     /// The helped household (or give `person`)
     pub household: Option<i64>,
     /// account | family | post | unit
+    #[schema(value_type = crate::pairing::HelperKind)]
     pub helper_kind: String,
     /// For `account`: the cadre's account name; otherwise the family's, post's or unit's name
     pub helper: String,
@@ -45,6 +46,7 @@ pub struct PairingInput {
     #[serde(default)]
     pub help_direction: String,
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub start_date: String,
 }
 
@@ -176,8 +178,10 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &PairingInput) -> AppRes
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct VisitInput {
     /// visit | check
+    #[schema(pattern = r"^(visit|check)$")]
     pub kind: String,
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub date: String,
     pub found: String,
     pub done: String,
@@ -229,13 +233,16 @@ pub async fn visit(state: &AppState, ctx: &Ctx, id: i64, input: &VisitInput) -> 
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct ConcludeInput {
     /// accept | end
+    #[schema(pattern = r"^(accept|end)$")]
     pub action: String,
     /// For accept: passed | failed
     #[serde(default)]
+    #[schema(pattern = r"^(passed|failed)?$")]
     pub result: String,
     #[serde(default)]
     pub note: String,
     #[serde(default)]
+    #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub date: String,
     pub version: Option<i64>,
 }
