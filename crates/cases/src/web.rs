@@ -286,11 +286,7 @@ async fn new_view(
         complainant_unit,
         victim_unit,
         c: Chrome::new(ctx, "cases", ctx.tr.s("case.new_title").to_string()),
-        types: store::types(state.db(), service::en(ctx))
-            .await?
-            .into_iter()
-            .filter(|t| t.active)
-            .collect(),
+        types: active_types(state, ctx).await?,
         channels: Channel::ALL,
         form,
         errors,
@@ -641,6 +637,30 @@ struct CallForm {
     restricted: bool,
 }
 
+impl CallForm {
+    fn input(&self) -> CallInput {
+        CallInput {
+            call_date: self.call_date.clone(),
+            caller_name: self.caller_name.clone(),
+            phone: self.phone.clone(),
+            type_code: self.type_code.clone(),
+            summary: self.summary.clone(),
+            needs_follow_up: self.needs_follow_up,
+            open_case: self.open_case,
+            restricted: self.restricted,
+        }
+    }
+}
+
+/// The case types a form offers: the active ones, in the reader's language.
+async fn active_types(state: &AppState, ctx: &Ctx) -> AppResult<Vec<CaseType>> {
+    Ok(store::types(state.db(), service::en(ctx))
+        .await?
+        .into_iter()
+        .filter(|t| t.active)
+        .collect())
+}
+
 #[derive(Deserialize)]
 struct CallsQuery {
     pending: Option<String>,
@@ -687,16 +707,7 @@ async fn call_submit(
     Can(ctx, ..): Can<need::HandleCases>,
     Form(f): Form<CallForm>,
 ) -> AppResult<Response> {
-    let input = CallInput {
-        call_date: f.call_date.clone(),
-        caller_name: f.caller_name.clone(),
-        phone: f.phone.clone(),
-        type_code: f.type_code.clone(),
-        summary: f.summary.clone(),
-        needs_follow_up: f.needs_follow_up,
-        open_case: f.open_case,
-        restricted: f.restricted,
-    };
+    let input = f.input();
     match calls::log(&state, &ctx, &input).await {
         Ok(l) => Ok(match l.case {
             Some(c) => see_other(&format!("/cases/{c}")),
@@ -747,11 +758,7 @@ async fn note_view(
         .unwrap_or(to_code);
     Ok(NotePage {
         c: Chrome::new(ctx, "cases", ctx.tr.s("note.title").to_string()),
-        types: store::types(state.db(), service::en(ctx))
-            .await?
-            .into_iter()
-            .filter(|t| t.active)
-            .collect(),
+        types: active_types(state, ctx).await?,
         form,
         errors,
         to,
@@ -776,17 +783,7 @@ async fn note_submit(
     Can(ctx, ..): Can<need::EditRecords>,
     Form(f): Form<CallForm>,
 ) -> AppResult<Response> {
-    let input = CallInput {
-        call_date: f.call_date.clone(),
-        caller_name: f.caller_name.clone(),
-        phone: f.phone.clone(),
-        type_code: f.type_code.clone(),
-        summary: f.summary.clone(),
-        needs_follow_up: true,
-        open_case: false,
-        restricted: f.restricted,
-    };
-    match calls::pass_on(&state, &ctx, &input).await {
+    match calls::pass_on(&state, &ctx, &f.input()).await {
         Ok(_) => Ok(see_other("/cases/notes?saved=1")),
         Err(AppError::Invalid(errors)) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -159,8 +159,12 @@ pub async fn change(
     let cat = store::get(state.db(), &m.category_code).await?;
     let mut errs = Vec::new();
     // An end date that is no date is refused whatever the move, not silently dropped.
-    if input.action != "end" && !input.end_date.trim().is_empty() {
-        date_field("end_date", &input.end_date, &mut errs);
+    if input.action != "end" && !input.end_date.is_empty() {
+        if let Err(AppError::Invalid(e)) =
+            kernel::time::date_param(Some(&input.end_date), "end_date")
+        {
+            errs.extend(e);
+        }
     }
     let (attrs, end, status) = match input.action.as_str() {
         "update" => {
