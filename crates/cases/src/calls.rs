@@ -204,7 +204,8 @@ pub async fn to_case(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<i64> {
 }
 
 const COLUMNS: &str = "h.id, h.unit_code, h.call_date, h.caller_name, h.phone_enc, h.type_code, \
-    h.summary, h.needs_follow_up, h.case_id, h.actor, h.restricted";
+    h.summary, h.needs_follow_up, h.case_id, \
+    COALESCE((SELECT u.display_name FROM users u WHERE u.id = h.actor_id), h.actor), h.restricted";
 
 /// A call as this reader may see it: a restricted call she may not read shows only that it
 /// exists, its date and its type.

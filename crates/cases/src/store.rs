@@ -272,16 +272,9 @@ pub fn plus_days(d: NaiveDate, n: u64) -> String {
     iso_date(d.checked_add_days(chrono::Days::new(n)).unwrap_or(d))
 }
 
-/// Cases of the scope matching the filter, `limit` rows from `offset`.
-pub async fn list(
-    db: &Db,
-    scope: &Scope,
-    viewer: &Viewer,
-    en: bool,
-    f: &Filter,
-    limit: i64,
-    offset: i64,
-) -> AppResult<Vec<CaseRow>> {
+/// The cases of the scope the filter keeps: the condition the list and its count share
+/// (`c` is `cases`), and the values it binds from `$1`.
+fn matching(scope: &Scope, viewer: &Viewer, f: &Filter) -> AppResult<(String, Vec<String>)> {
     let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
     let today = kernel::time::today();
     let mut binds: Vec<String> = vec![lo, hi];
@@ -340,6 +333,40 @@ pub async fn list(
             }
         }
     }
+    Ok((
+        format!("c.unit_code >= $1 AND c.unit_code < $2{cond}"),
+        binds,
+    ))
+}
+
+/// How many cases of the scope the filter keeps (the list's "共 N 件").
+pub async fn count(db: &Db, scope: &Scope, viewer: &Viewer, f: &Filter) -> AppResult<i64> {
+    let (cond, binds) = matching(scope, viewer, f)?;
+    let sql = format!("SELECT COUNT(*) FROM cases c WHERE {cond}");
+    let mut q = sqlx::query_scalar(&sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    Ok(q.fetch_one(db.pool()).await?)
+}
+
+/// Cases of the scope matching the filter, `limit` rows from `offset`.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    viewer: &Viewer,
+    en: bool,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<CaseRow>> {
+    let (cond, mut binds) = matching(scope, viewer, f)?;
+    let status = some(&f.status).unwrap_or("open");
+    let today = kernel::time::today();
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
     let order = match some(&f.sort) {
         // Only running cases have a due date: their lists sort on it as the index holds it.
         Some("due") if status == "open" || f.due.is_some() => " ORDER BY c.due_date, c.id",
@@ -352,7 +379,7 @@ pub async fn list(
          {readable}, t.name_zh, t.name_en, c.channel, \
          (SELECT MIN(p.name) FROM case_parties p WHERE p.case_id = c.id AND p.role = 'complainant'), \
          u.display_name, c.acceptance_due, c.decision, c.resolution_due, c.supervision_due \
-         FROM (SELECT c.id AS page_id FROM cases c WHERE c.unit_code >= $1 AND c.unit_code < $2{cond}\
+         FROM (SELECT c.id AS page_id FROM cases c WHERE {cond}\
          {order} LIMIT {limit} OFFSET {offset}) page JOIN cases c ON c.id = page.page_id \
          JOIN org_units o ON o.code = c.unit_code JOIN case_types t ON t.code = c.type_code \
          LEFT JOIN users u ON u.id = c.handler_id{order}"
@@ -707,8 +734,9 @@ pub async fn add_event(
 
 pub async fn events(db: &Db, cipher: &Cipher, case_id: i64) -> AppResult<Vec<Event>> {
     let rows = sqlx::query(
-        "SELECT id, kind, event_date, content, detail, actor, created_at FROM case_events \
-         WHERE case_id = $1 ORDER BY id",
+        "SELECT id, kind, event_date, content, detail, \
+         COALESCE((SELECT u.display_name FROM users u WHERE u.id = actor_id), actor), created_at \
+         FROM case_events WHERE case_id = $1 ORDER BY id",
     )
     .bind(case_id)
     .fetch_all(db.pool())

@@ -56,6 +56,8 @@ struct ListPage {
     c: Chrome,
     f: Filter,
     unit: UnitFilterField,
+    /// How many cases the filter keeps, over every page.
+    total: i64,
     rows: Vec<CaseRow>,
     types: Vec<CaseType>,
     channels: [Channel; 7],
@@ -64,6 +66,12 @@ struct ListPage {
     page: i64,
     more: bool,
     query: String,
+}
+
+impl ListPage {
+    fn total_text(&self) -> String {
+        self.c.tr.f("common.total_cases", &[("n", &self.total)])
+    }
 }
 
 /// 维权信访
@@ -90,6 +98,11 @@ async fn list_page(
     .await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
+    let total = if paging.page == 1 && !more {
+        rows.len() as i64
+    } else {
+        store::count(state.db(), &ctx.scope, &Viewer::of(&ctx), &f).await?
+    };
     let query = list_query(&f);
     let unit = UnitFilterField::new(ctx.tr, unit, |code| {
         let f = Filter {
@@ -110,6 +123,7 @@ async fn list_page(
         can_handle: ctx.p.role.has(Perm::HandleCases),
         f,
         unit,
+        total,
         rows,
         page: paging.page,
         more,

@@ -536,3 +536,87 @@ on_both!(supervisors_see_the_work_below_them, |app| {
         "her chair reads the restricted note"
     );
 });
+
+on_both!(people_are_named_by_display_name_not_login, |app| {
+    let s = app.as_user("wanghm", COUNTY, "rights_officer").await;
+    sqlx::query("UPDATE users SET display_name = '王红梅' WHERE username = 'wanghm'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/cases",
+            Some(
+                serde_json::json!({"channel": "visit", "type": "marriage", "unit_code": COUNTY,
+                "summary": "反映婚姻纠纷", "parties": [{"role": "complainant", "name": "王秀英"}]}),
+            ),
+        )
+        .await;
+    let id = r.json()["id"].as_i64().unwrap();
+    let page = app.get(Some(&s), &format!("/cases/{id}")).await;
+    let timeline = page.body.split("id=\"timeline\"").nth(1).unwrap();
+    assert!(timeline.contains("王红梅"), "{timeline}");
+    assert!(!timeline.contains("wanghm"));
+    // The header names her too.
+    assert!(page.body.contains(">王红梅</a>"));
+});
+
+on_both!(lists_count_every_page, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    for i in 0..52 {
+        let r = app
+            .api(
+                &s,
+                Method::POST,
+                "/api/v1/cases",
+                Some(serde_json::json!({"channel": "visit", "type": "marriage", "unit_code": TOWN_A,
+                    "summary": format!("第{i}件"), "parties": [{"role": "complainant", "name": "王秀英"}]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = app
+            .api(
+                &s,
+                Method::POST,
+                "/api/v1/persons",
+                Some(
+                    serde_json::json!({"name": "李秀兰", "sex": "F", "birth_date": "1970-01-01",
+                    "unit_code": VILLAGE_A}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .post(
+                &s,
+                &format!("/registry/persons/{id}/categories"),
+                &[
+                    ("category", "left_behind_women"),
+                    ("start_date", "2026-01-01"),
+                ],
+            )
+            .await;
+        assert!(r.status.is_redirection());
+    }
+    for page in [1, 2] {
+        let r = app.get(Some(&s), &format!("/cases?page={page}")).await;
+        assert!(r.body.contains("共 52 件"), "page {page}");
+        let r = app
+            .get(
+                Some(&s),
+                &format!("/registry/categories/left_behind_women?page={page}"),
+            )
+            .await;
+        assert!(r.body.contains("共 52 人"), "page {page}: {}", r.body);
+        let r = app
+            .get(
+                Some(&s),
+                &format!("/registry/persons?unit={VILLAGE_A}&page={page}"),
+            )
+            .await;
+        assert!(r.body.contains("共 52 人"), "page {page}");
+    }
+});

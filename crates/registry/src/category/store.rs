@@ -183,6 +183,42 @@ pub struct MemberFilter {
 
 /// Members of a group in the reader's scope; a search by name finds a restricted person
 /// only for those who see her name.
+/// The members a group's list keeps: `$1` the group, `$2`–`$3` the unit range, `$4` the
+/// status (empty for all), `$5`/`$6` a name and its pattern, `$9` whether the reader
+/// handles restricted persons.
+const M_WHERE: &str = "m.category_code = $1 AND m.unit_code >= $2 AND m.unit_code < $3 \
+    AND ($4 = '' OR m.status = $4) \
+    AND ($5 = '' OR (p.name LIKE $6 ESCAPE '\\' AND (p.restricted = 0 OR $9 = 1)))";
+
+/// How many members the list keeps over every page (its "共 N 人").
+pub async fn count_members(db: &Db, seer: &Seer, code: &str, f: &MemberFilter) -> AppResult<i64> {
+    let (lo, hi) = seer.scope().filter_range(f.unit.as_deref())?;
+    let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
+    // $7 and $8 are the list's paging: bound so the numbering stays the list's.
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) {M_FROM} WHERE {M_WHERE} AND $7 >= 0 AND $8 >= 0"
+    ))
+    .bind(code)
+    .bind(lo)
+    .bind(hi)
+    .bind(member_status(f))
+    .bind(&q)
+    .bind(format!("%{}%", kernel::text::like_escape(&q)))
+    .bind(0i64)
+    .bind(0i64)
+    .bind(seer.handles_restricted() as i64)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+fn member_status(f: &MemberFilter) -> &'static str {
+    match f.status.as_deref() {
+        Some("ended") => "ended",
+        Some("all") => "",
+        _ => "active",
+    }
+}
+
 pub async fn members(
     db: &Db,
     seer: &Seer,
@@ -193,16 +229,11 @@ pub async fn members(
 ) -> AppResult<Vec<Membership>> {
     let scope = seer.scope();
     let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
-    let status = match f.status.as_deref() {
-        Some("ended") => "ended",
-        Some("all") => "",
-        _ => "active",
-    };
+    let status = member_status(f);
     let q = kernel::text::clean_text(f.q.as_deref().unwrap_or(""));
     let rows = sqlx::query(&format!(
-        "SELECT {M_COLUMNS} {M_FROM} WHERE m.category_code = $1 AND m.unit_code >= $2 AND m.unit_code < $3 \
-         AND ($4 = '' OR m.status = $4) AND ($5 = '' OR (p.name LIKE $6 ESCAPE '\\' AND (p.restricted = 0 OR $9 = 1))) \
-         ORDER BY m.unit_code, p.name, m.id LIMIT $7 OFFSET $8"
+        "SELECT {M_COLUMNS} {M_FROM} WHERE {M_WHERE} ORDER BY m.unit_code, p.name, m.id \
+         LIMIT $7 OFFSET $8"
     ))
     .bind(code)
     .bind(lo)

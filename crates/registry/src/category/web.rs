@@ -75,6 +75,8 @@ struct MembersPage {
     cat: Category,
     f: MemberFilter,
     unit: UnitFilterField,
+    /// How many members the filter keeps, over every page.
+    total: i64,
     rows: Vec<Membership>,
     page: i64,
     more: bool,
@@ -87,6 +89,10 @@ impl MembersPage {
 
     fn link(&self, page: i64) -> String {
         format!("{}&page={page}", members_link(&self.cat.code, &self.f))
+    }
+
+    fn total_text(&self) -> String {
+        self.c.tr.f("common.total_persons", &[("n", &self.total)])
     }
 }
 
@@ -130,7 +136,13 @@ async fn members_page(
     .await?;
     let more = rows.len() as i64 > paging.size;
     rows.truncate(paging.size as usize);
+    let total = if paging.page == 1 && !more {
+        rows.len() as i64
+    } else {
+        store::count_members(state.db(), &crate::access::Seer::of(&ctx), &code, &f).await?
+    };
     Ok(render(&MembersPage {
+        total,
         c: Chrome::new(&ctx, "registry", cat.name(&ctx.tr).to_string()),
         cat,
         f,

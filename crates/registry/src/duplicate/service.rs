@@ -308,7 +308,7 @@ pub struct MergeRecord {
 
 pub async fn merges(state: &AppState, ctx: &Ctx) -> AppResult<Vec<MergeRecord>> {
     let rows = sqlx::query(
-        "SELECT g.id, g.survivor_id, s.name, g.merged_id, m.name, g.merged_at, g.actor, g.undone_at, \
+        "SELECT g.id, g.survivor_id, s.name, g.merged_id, m.name, g.merged_at, COALESCE((SELECT u.display_name FROM users u WHERE u.username = g.actor), g.actor), g.undone_at, \
          s.unit_code, s.restricted, m.unit_code, m.restricted \
          FROM person_merges g JOIN persons s ON s.id = g.survivor_id JOIN persons m ON m.id = g.merged_id \
          WHERE g.unit_code >= $1 AND g.unit_code < $2 ORDER BY g.id DESC LIMIT 200",

@@ -70,7 +70,9 @@ pub async fn get(db: &Db, seer: &Seer, id: i64) -> AppResult<Household> {
     })
     .collect();
     let moves = sqlx::query(
-        "SELECT from_unit, to_unit, moved_at, actor FROM household_moves WHERE household_id = $1 ORDER BY id",
+        "SELECT from_unit, to_unit, moved_at, \
+         COALESCE((SELECT u.display_name FROM users u WHERE u.username = actor), actor) \
+         FROM household_moves WHERE household_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(db.pool())

@@ -143,7 +143,9 @@ pub async fn list(
 
 pub async fn visits(db: &Db, id: i64) -> AppResult<Vec<Visit>> {
     let rows = sqlx::query(
-        "SELECT kind, visit_date, found, done, actor FROM pairing_visits WHERE pairing_id = $1 ORDER BY visit_date, id",
+        "SELECT kind, visit_date, found, done, \
+         COALESCE((SELECT u.display_name FROM users u WHERE u.username = actor), actor) \
+         FROM pairing_visits WHERE pairing_id = $1 ORDER BY visit_date, id",
     )
     .bind(id)
     .fetch_all(db.pool())
