@@ -68,7 +68,14 @@
     var b = e.target;
     if (!b.getAttribute || !b.getAttribute('data-fill')) return;
     var input = document.getElementById(b.getAttribute('data-fill'));
-    if (input) { input.value = b.value; input.focus(); }
+    if (input) { input.value = b.value; }
+    // A unit of the tree chosen opens its branch (a button in a summary does not).
+    var sum = b.parentNode;
+    if (sum && sum.tagName === 'SUMMARY' && !sum.parentNode.open) {
+      sum.parentNode.open = true;
+    } else if (input) {
+      input.focus();
+    }
   });
 
   // The tree of a unit field: each level is fetched when it is opened.

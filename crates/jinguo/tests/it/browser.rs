@@ -783,3 +783,58 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         c.close().await.unwrap();
     }
 });
+
+// A unit picked from the tree: a township opened, a village chosen, the field filled.
+on_both!(a_unit_is_picked_from_the_tree, |app| {
+    app.user("county", COUNTY, "county_admin").await;
+    let base = serve(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = browser(profile.path()).await;
+    login(&c, &base, "county", PASSWORD).await;
+    wait_path(&c, "/").await;
+    c.goto(&format!("{base}/registry/persons/new"))
+        .await
+        .unwrap();
+    click(&c, "details.tree[data-for=unit_code] > summary").await;
+    let town = "button[data-fill=unit_code][value='塘渡口镇（邵阳县）']";
+    for _ in 0..100 {
+        if c.find(Locator::Css(town)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    click(&c, town).await;
+    let village = "button[data-fill=unit_code][value='大岭社区（塘渡口镇）']";
+    for _ in 0..100 {
+        if c.find(Locator::Css(village)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    click(&c, village).await;
+    let value = c
+        .find(Locator::Css("#unit_code"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(value, "大岭社区（塘渡口镇）");
+    // Two characters typed bring the suggestions of her area.
+    fill(&c, "#unit_code", "合兴").await;
+    let mut offered = 0;
+    for _ in 0..100 {
+        offered = c
+            .find_all(Locator::Css("#unit_code-list option"))
+            .await
+            .map(|o| o.len())
+            .unwrap_or(0);
+        if offered > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(offered, 4, "合兴村 of four townships");
+    c.close().await.unwrap();
+});
