@@ -167,6 +167,17 @@ async fn wait_contains(c: &Client, css: &str, part: &str) {
     panic!("{css} never held {part}");
 }
 
+/// Waits until an element matches `css` (a branch of the tree is fetched when opened).
+async fn wait_for(c: &Client, css: &str) {
+    for _ in 0..100 {
+        if c.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never appeared");
+}
+
 /// Waits until the browser shows `path` (navigation after a click is asynchronous).
 async fn wait_path(c: &Client, path: &str) {
     for _ in 0..100 {
@@ -797,20 +808,10 @@ on_both!(a_unit_is_picked_from_the_tree, |app| {
         .unwrap();
     click(&c, "details.tree[data-for=unit_code] > summary").await;
     let town = "button[data-fill=unit_code][value='塘渡口镇（邵阳县）']";
-    for _ in 0..100 {
-        if c.find(Locator::Css(town)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&c, town).await;
     click(&c, town).await;
     let village = "button[data-fill=unit_code][value='大岭社区（塘渡口镇）']";
-    for _ in 0..100 {
-        if c.find(Locator::Css(village)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&c, village).await;
     click(&c, village).await;
     let value = c
         .find(Locator::Css("#unit_code"))
