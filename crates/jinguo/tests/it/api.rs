@@ -248,3 +248,38 @@ on_both!(statuses_are_what_the_document_says, |app| {
     let from = params.iter().find(|p| p["name"] == "from").unwrap();
     assert_eq!(from["schema"]["format"], "date");
 });
+
+// A NUL character (which PostgreSQL cannot store) never fails a write: the API takes it
+// out, a page form is refused with a message.
+on_both!(nul_characters_never_reach_the_database, |app| {
+    let s = app.as_user("county", COUNTY, "county_admin").await;
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"channel": "visit", "type": "marriage", "unit_code": COUNTY,
+                "summary": "反映\u{0}婚姻纠纷", "parties": [{"role": "complainant", "name": "王秀英"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/glass"),
+            Some(json!({"reason": "紧急\u{0}查阅理由"})),
+        )
+        .await;
+    assert!(!r.status.is_server_error(), "{} {}", r.status, r.body);
+    let r = app
+        .post(
+            &s,
+            "/cases/notes",
+            &[("type", "marriage"), ("summary", "含\u{0}控制字符")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("控制字符"));
+});

@@ -14,7 +14,8 @@ use crate::state::AppState;
 /// A JSON request body, read the way the document describes it: malformed JSON is a bad
 /// request (400), a body of another type 415, and a field of the wrong type or missing is
 /// invalid input at that field (422, named by its path, e.g. `parties[0].role`). A number
-/// with no fraction (`3.0`) is an integer, as JSON Schema counts it.
+/// with no fraction (`3.0`) is an integer, as JSON Schema counts it; NUL characters are
+/// taken out of strings.
 pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
@@ -43,6 +44,7 @@ where
         let mut value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|_| AppError::BadRequest("err.bad_json"))?;
         integral(&mut value);
+        strip_nul(&mut value);
         serde_path_to_error::deserialize(value)
             .map(Body)
             .map_err(|e| {
@@ -64,6 +66,26 @@ where
                 };
                 AppError::Invalid(vec![FieldError::new(&field, key)])
             })
+    }
+}
+
+/// Takes NUL characters out of every string and key: no text anyone types holds one, and
+/// PostgreSQL cannot store it (a NUL left in would fail the write, not the input).
+fn strip_nul(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(a) => a.iter_mut().for_each(strip_nul),
+        Value::Object(o) => {
+            if o.keys().any(|k| k.contains('\0')) {
+                let taken = std::mem::take(o);
+                for (k, x) in taken {
+                    o.insert(k.replace('\0', ""), x);
+                }
+            }
+            o.values_mut().for_each(strip_nul);
+        }
+        _ => {}
     }
 }
 

@@ -94,6 +94,10 @@ async fn identify_inner(state: &AppState, mut req: Request) -> Result<Request, A
             let bytes = csrf::buffer(body, settings.max_body_bytes)
                 .await
                 .ok_or(AppError::BadRequest("err.body_too_large"))?;
+            // A NUL character is no text anyone types, and PostgreSQL cannot store it.
+            if bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+                return Err(AppError::BadRequest("err.control_char"));
+            }
             given = csrf::from_form(&bytes);
             req = Request::from_parts(parts, axum::body::Body::from(bytes));
         }
