@@ -601,7 +601,13 @@ on_both!(lists_count_every_page, |app| {
             .await;
         assert!(r.status.is_redirection());
     }
+    for i in 0..52 {
+        app.user(&format!("v{i:02}"), VILLAGE_A, "village_chair")
+            .await;
+    }
     for page in [1, 2] {
+        let r = app.get(Some(&s), &format!("/accounts?page={page}")).await;
+        assert!(r.body.contains("共 53 个账号"), "page {page}");
         let r = app.get(Some(&s), &format!("/cases?page={page}")).await;
         assert!(r.body.contains("共 52 件"), "page {page}");
         let r = app

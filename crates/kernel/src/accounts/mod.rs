@@ -60,6 +60,25 @@ pub struct ListFilter {
     pub page: Option<i64>,
 }
 
+/// The accounts the list keeps: `$1`–`$2` the unit range, `$3`/`$4` a name and its pattern.
+const LIST_WHERE: &str = "u.unit_code >= $1 AND u.unit_code < $2 \
+    AND ($3 = '' OR u.username LIKE $4 ESCAPE '\\' OR u.display_name LIKE $4 ESCAPE '\\')";
+
+/// How many accounts the list keeps, over every page.
+pub async fn count(db: &Db, scope: &Scope, f: &ListFilter) -> AppResult<i64> {
+    let (lo, hi) = scope.filter_range(f.unit.as_deref())?;
+    let q = crate::text::clean_text(f.q.as_deref().unwrap_or(""));
+    Ok(
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users u WHERE {LIST_WHERE}"))
+            .bind(lo)
+            .bind(hi)
+            .bind(&q)
+            .bind(format!("%{}%", crate::text::like_escape(&q)))
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
 /// Accounts in the scope (and the filter's unit), by unit then name.
 pub async fn list(
     db: &Db,
@@ -73,9 +92,7 @@ pub async fn list(
     let pattern = format!("%{}%", crate::text::like_escape(&q));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM users u JOIN org_units o ON o.code = u.unit_code \
-         WHERE u.unit_code >= $1 AND u.unit_code < $2 \
-         AND ($3 = '' OR u.username LIKE $4 ESCAPE '\\' OR u.display_name LIKE $4 ESCAPE '\\') \
-         ORDER BY u.unit_code, u.username LIMIT $5 OFFSET $6"
+         WHERE {LIST_WHERE} ORDER BY u.unit_code, u.username LIMIT $5 OFFSET $6"
     ))
     .bind(lo)
     .bind(hi)

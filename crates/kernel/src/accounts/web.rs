@@ -39,8 +39,16 @@ struct ListPage {
     q: String,
     unit: UnitFilterField,
     unit_code: String,
+    /// How many accounts the filter keeps, over every page.
+    total: i64,
     page: i64,
     more: bool,
+}
+
+impl ListPage {
+    fn total_text(&self) -> String {
+        self.c.tr.f("common.total_accounts", &[("n", &self.total)])
+    }
 }
 
 /// 账号管理
@@ -63,7 +71,13 @@ async fn list_page(
         super::list(state.db(), &ctx.scope, &f, paging.size + 1, paging.offset()).await?;
     let more = accounts.len() as i64 > paging.size;
     accounts.truncate(paging.size as usize);
+    let total = if paging.page == 1 && !more {
+        accounts.len() as i64
+    } else {
+        super::count(state.db(), &ctx.scope, &f).await?
+    };
     let page = ListPage {
+        total,
         c: Chrome::new(&ctx, "accounts", ctx.tr.s("account.list_title").to_string()),
         accounts,
         q: f.q.unwrap_or_default(),
