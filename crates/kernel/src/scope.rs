@@ -4,12 +4,9 @@
 use crate::error::{AppError, AppResult, FieldError};
 use crate::org::model::{in_subtree, strictly_below, subtree_range, ROOT_CODE};
 
-/// The pattern of a unit code, as the API document states it: the root, or a division
-/// code of 2 to 12 digits, with the numbers of non-territorial units after it.
-pub const UNIT_CODE_PATTERN: &str =
-    r"^0$|^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})(N[0-9]{3})*$";
-
-/// Whether `code` has the form of a unit code ([`UNIT_CODE_PATTERN`]).
+/// Whether `code` has the form of a unit code: the root, or a division code of 2 to 12
+/// digits with the numbers of non-territorial units after it (the pattern the API
+/// document gives every `unit` parameter).
 pub fn is_unit_code(code: &str) -> bool {
     if code == ROOT_CODE {
         return true;

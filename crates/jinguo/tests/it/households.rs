@@ -37,16 +37,7 @@ on_both!(household_members_and_move, |app| {
         .post(&s, "/registry/households", &[("head", &ids[0].to_string())])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let hid: i64 = r
-        .location()
-        .split('?')
-        .next()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let hid = r.location_id();
     // Members by registry number; a second head is refused, as is a stranger.
     let r = app
         .post(

@@ -299,15 +299,7 @@ on_both!(a_neighbour_is_added_to_a_household_by_name, |app| {
     let r = app
         .post(&s, "/registry/households", &[("head", &head.to_string())])
         .await;
-    let hid = r
-        .location()
-        .split('?')
-        .next()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let hid = r.location_id();
     assert!(r.location().ends_with("?saved=create"));
     let page = app
         .get(Some(&s), &format!("/registry/households/{hid}"))

@@ -349,6 +349,16 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The id a redirect leads to: the last segment of its path (`/x/7?saved=new` is 7).
+    pub fn location_id(&self) -> i64 {
+        let path = self.location().split('?').next().unwrap_or("");
+        path.rsplit('/')
+            .next()
+            .unwrap_or("")
+            .parse()
+            .expect("an id in the location")
+    }
+
     pub fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)

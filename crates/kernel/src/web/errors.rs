@@ -86,8 +86,9 @@ pub async fn render(req: Request, next: Next) -> Response {
 }
 
 /// What one of axum's own rejections means, from its status and text: a query parameter
-/// or a JSON field of the wrong type is invalid input at that field (422), malformed JSON
-/// or a path that cannot be read is a bad request (400).
+/// of the wrong type is invalid input at that field (422), a form or a path that cannot be
+/// read is a bad request (400). JSON bodies are read by [`crate::api::Body`], which names
+/// its own errors.
 fn classify(
     status: StatusCode,
     text: &str,
@@ -109,16 +110,6 @@ fn classify(
             StatusCode::UNPROCESSABLE_ENTITY,
             "err.invalid",
             vec![FieldError::new(&field, "err.query_invalid")],
-        );
-    }
-    if let Some(detail) =
-        text.strip_prefix("Failed to deserialize the JSON body into the target type: ")
-    {
-        let field = field_of(detail);
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "err.invalid",
-            vec![FieldError::new(&field, "err.field_type")],
         );
     }
     let key = match status {

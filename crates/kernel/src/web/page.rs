@@ -143,12 +143,6 @@ impl Chrome {
         }
     }
 
-    /// The same shell, saying what the action that led here saved.
-    pub fn with_notice(mut self, notice: Option<String>) -> Chrome {
-        self.notice = notice;
-        self
-    }
-
     /// The shell for pages seen before login (and error pages).
     pub fn anonymous(tr: Tr, title: String, csrf: String) -> Chrome {
         Chrome {
