@@ -128,12 +128,15 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
     let state = jinguo::state(db.clone(), settings)?;
     let id = registry::import::job::create(
         &state,
-        "430523",
-        uid,
-        "benchreg",
-        "persons.xlsx",
-        &path.to_string_lossy(),
-        "valid_rows",
+        &registry::import::job::NewJob {
+            unit_code: "430523",
+            user_id: uid,
+            username: "benchreg",
+            file_name: "persons.xlsx",
+            file_path: &path.to_string_lossy(),
+            mode: "valid_rows",
+            category: "",
+        },
     )
     .await?;
     let t = Instant::now();

@@ -1,5 +1,8 @@
 //! Excel export of the person list, with the list's filters applied. Sensitive fields are
-//! masked unless the account may reveal them and asks to; every export is audited.
+//! masked unless the account may reveal them and asks to; every export is audited. A list
+//! filtered by a group exports that group's ledger: a sheet named after the group, with
+//! its items and the date each person joined after the person columns (the group's
+//! import template reads it back).
 
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -9,6 +12,8 @@ use kernel::auth::{Can, Perm};
 use kernel::error::{AppError, AppResult};
 use kernel::state::AppState;
 use rust_xlsxwriter::{Format, Workbook};
+use sqlx::Row;
+use std::collections::HashMap;
 
 use crate::access::Seer;
 use crate::store::{self, Filter};
@@ -47,6 +52,15 @@ pub async fn export_persons(
         page: None,
     };
     let seer = Seer::of(&ctx);
+    let group = match filter
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => crate::category::store::get(state.db(), code).await.ok(),
+        None => None,
+    };
     let rows = store::search(state.db(), &state.cipher, &seer, &filter, MAX_ROWS + 1, 0).await?;
     if rows.len() as i64 > MAX_ROWS {
         return Err(AppError::BadRequest("person.export_too_many"));
@@ -55,7 +69,15 @@ pub async fn export_persons(
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let xl = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::anyhow!("xlsx: {e}"));
-    ws.set_name(tr.s("person.list_title")).map_err(xl)?;
+    ws.set_name(match &group {
+        Some(g) => crate::import::template::sheet_name(g.name(&tr)),
+        None => tr.s("person.list_title").to_string(),
+    })
+    .map_err(xl)?;
+    let joined = match &group {
+        Some(g) => memberships(&state, &ctx.scope, &g.code).await?,
+        None => HashMap::new(),
+    };
     let bold = Format::new().set_bold();
     let headers = [
         "person.number",
@@ -65,15 +87,20 @@ pub async fn export_persons(
         "person.ethnicity",
         "person.id_number",
         "person.phone",
-        "person.unit_code",
+        "person.unit_code_number",
         "person.unit",
         "person.hukou_code",
         "person.address",
         "person.notes",
         "person.restricted_badge",
     ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, tr.s(h), &bold)
+    let mut header: Vec<String> = headers.iter().map(|h| tr.s(h).to_string()).collect();
+    if let Some(g) = &group {
+        header.extend(g.fields.iter().map(|f| f.label(&tr).to_string()));
+        header.push(tr.s("category.start_date").to_string());
+    }
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)
             .map_err(xl)?;
     }
     for (i, row) in rows.iter().enumerate() {
@@ -95,7 +122,7 @@ pub async fn export_persons(
                 None => masked.clone().unwrap_or_default(),
             }
         };
-        let cells = [
+        let mut cells = vec![
             p.id.to_string(),
             p.name.clone(),
             tr.s(p.sex.label_key()).to_string(),
@@ -114,6 +141,16 @@ pub async fn export_persons(
                 String::new()
             },
         ];
+        if let Some(g) = &group {
+            let (attrs, since) = joined.get(&p.id).cloned().unwrap_or_default();
+            cells.extend(g.fields.iter().map(|f| {
+                attrs
+                    .get(&f.key)
+                    .map(crate::category::model::show_value)
+                    .unwrap_or_default()
+            }));
+            cells.push(since);
+        }
         for (c, v) in cells.iter().enumerate() {
             // Text cells keep ID numbers and codes exact (Excel would round 18 digits).
             ws.write_string(r, c as u16, v).map_err(xl)?;
@@ -132,16 +169,42 @@ pub async fn export_persons(
         &mut tx,
         Entry::new(&ctx.actor(), "person.export", ctx.scope.unit(), "persons").detail(serde_json::json!({
             "rows": rows.len(), "full": full, "q": filter.q, "unit": filter.unit, "sex": filter.sex,
+            "category": group.as_ref().map(|g| g.code.clone()),
         })),
     )
     .await?;
     tx.commit().await?;
-    let name = if full {
-        "persons-full.xlsx"
-    } else {
-        "persons.xlsx"
+    let name = match (&group, full) {
+        (Some(g), true) => format!("persons-{}-full.xlsx", g.code),
+        (Some(g), false) => format!("persons-{}.xlsx", g.code),
+        (None, true) => "persons-full.xlsx".into(),
+        (None, false) => "persons.xlsx".into(),
     };
-    Ok(xlsx_response(bytes, name))
+    Ok(xlsx_response(bytes, &name))
+}
+
+/// The group's items and start date of each active member in the scope, by person.
+async fn memberships(
+    state: &AppState,
+    scope: &kernel::scope::Scope,
+    code: &str,
+) -> AppResult<HashMap<i64, (serde_json::Map<String, serde_json::Value>, String)>> {
+    let rows = sqlx::query(
+        "SELECT person_id, attrs, start_date FROM person_categories WHERE category_code = $1 \
+         AND status = 'active' AND unit_code >= $2 AND unit_code < $3",
+    )
+    .bind(code)
+    .bind(scope.lo())
+    .bind(scope.hi())
+    .fetch_all(state.db().pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let attrs = serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
+            (r.get(0), (attrs, r.get(2)))
+        })
+        .collect())
 }
 
 /// An .xlsx file as a download that no cache keeps.

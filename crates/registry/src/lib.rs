@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1007, "1007_name_search"),
     migration!(1008, "1008_short_hashes"),
     migration!(1009, "1009_unchanged_names"),
+    migration!(1010, "1010_group_imports"),
 ];
 
 /// The actions the registry audits.

@@ -626,7 +626,7 @@ fn name_pairs(name: &str) -> impl Iterator<Item = (char, char)> + '_ {
 pub type Registered = (i64, String, i64, bool);
 
 /// For each resident ID's keyed hash, the person registered with it.
-async fn by_id_hashes(
+pub(crate) async fn by_id_hashes(
     tx: &mut WriteTx,
     hashes: &[String],
 ) -> AppResult<HashMap<String, Registered>> {

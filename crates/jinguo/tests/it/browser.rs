@@ -354,7 +354,7 @@ fn sheet_with(header: &[String], rows: &[[&str; 3]]) -> Vec<u8> {
             .position(|h| h.trim_end_matches('*') == name)
             .unwrap() as u16
     };
-    let (name, id, unit) = (col("姓名"), col("身份证号"), col("居住地（村/社区代码）"));
+    let (name, id, unit) = (col("姓名"), col("身份证号"), col("居住地（村/社区）"));
     for (r, row) in rows.iter().enumerate() {
         ws.write_string(r as u32 + 1, name, row[0]).unwrap();
         ws.write_string(r as u32 + 1, id, row[1]).unwrap();
@@ -678,7 +678,8 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
     let base = serve(&app).await;
     for (i, (w, h)) in [(390u32, 844u32), (1024, 768)].into_iter().enumerate() {
         let profile = tempfile::tempdir().unwrap();
-        let (_driver, c) = browser(profile.path()).await;
+        let downloads = tempfile::tempdir().unwrap();
+        let (_driver, c) = browser_with_downloads(profile.path(), downloads.path()).await;
         c.set_window_size(w, h).await.unwrap();
         // A village director registers a woman of her village: the village is filled in.
         login(&c, &base, "village", PASSWORD).await;
@@ -730,6 +731,41 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         click(&c, "form[action$='/members'] button[type=submit]").await;
         wait_contains(&c, "#saved", "已添加成员").await;
         assert!(text(&c, "#members").await.contains(neighbour));
+
+        // She brings in her 留守妇女 ledger on the group's template: the village by name,
+        // the group's items in their columns; a bad row is named by its person.
+        c.goto(&format!("{base}/registry/import")).await.unwrap();
+        click(&c, "#group-templates a[data-group='left_behind_women']").await;
+        let template = downloaded(downloads.path(), ".xlsx").await;
+        let header = sheet(&template)[0].clone();
+        let (good, bad) = [("吴月娥", "孙美华"), ("郑小红", "钱玉兰")][i];
+        let row = |name: &str, id: String| {
+            vec![
+                ("姓名", name.to_string()),
+                ("身份证号", id),
+                ("居住地（村/社区）", "大岭社区".to_string()),
+                ("配偶务工地", "广东东莞".to_string()),
+            ]
+        };
+        let ledger = crate::import::ledger(
+            "留守妇女",
+            &header,
+            &[
+                row(good, crate::import::resident_id(1988, 2, 3, 10 + i as u16)),
+                row(bad, "43052319880203001".to_string()),
+            ],
+        );
+        let file = downloads.path().join("ledger.xlsx");
+        std::fs::write(&file, ledger).unwrap();
+        import_in_browser(&c, &base, &file).await;
+        assert_eq!(text(&c, "#grouped").await, "1", "{w}x{h}");
+        assert!(
+            text(&c, "#row-errors")
+                .await
+                .contains(&format!("第 3 行（{bad}）")),
+            "{w}x{h}"
+        );
+        assert_eq!(text(&c, "#failed").await, "1");
         c.delete_all_cookies().await.unwrap();
 
         // The hotline logs a call about domestic violence, opens its case and refers it.

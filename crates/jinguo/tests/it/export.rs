@@ -80,20 +80,29 @@ on_both!(import_template_lists_the_areas_villages, |app| {
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(r.raw.clone())).unwrap();
     let names = calamine::Reader::sheet_names(&wb);
-    assert_eq!(names, vec!["人员", "填写说明", "Lists"]);
+    assert_eq!(names, vec!["人员", "村（社区）名单", "填写说明", "Lists"]);
+    // The drop-down offers the villages by name; their sheet lists each with its code.
+    let listed = calamine::Reader::worksheet_range(&mut wb, "村（社区）名单").unwrap();
+    let codes: Vec<String> = listed.rows().skip(1).map(|r| r[2].to_string()).collect();
+    let expected: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM org_units WHERE parent_code = $1 ORDER BY code")
+            .bind(TOWN_A)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(codes, expected);
     let lists = calamine::Reader::worksheet_range(&mut wb, "Lists").unwrap();
     let villages: Vec<String> = lists
         .rows()
         .filter_map(|r| r.get(1).map(|c| c.to_string()))
         .filter(|c| !c.is_empty())
         .collect();
-    let expected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE parent_code = $1")
-        .bind(TOWN_A)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(villages.len() as i64, expected);
-    assert!(villages.iter().all(|v| v.starts_with(TOWN_A)));
+    let written: Vec<String> = listed.rows().skip(1).map(|r| r[3].to_string()).collect();
+    assert_eq!(villages, written);
+    assert!(
+        villages.iter().all(|v| !v.starts_with(TOWN_A)),
+        "names, not codes"
+    );
     assert_eq!(lists.rows().next().unwrap()[0].to_string(), "汉族");
     // A leader has no data entry, so no template.
     let leader = app.as_user("leader", COUNTY, "leader").await;

@@ -147,6 +147,19 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
     assert!(page
         .body
         .contains(kernel::i18n::Tr::default().s("id.check_digit")));
+    assert!(
+        page.body.contains("第 7 行（刘芳）"),
+        "rows are named by their person"
+    );
+    assert!(
+        page.body.contains("第 8 行<"),
+        "a row without a name by its number"
+    );
+    assert_eq!(
+        page.body.matches("<tr data-row=").count(),
+        4,
+        "one line per row in error, as many as the count"
+    );
     let report = app
         .get(Some(&s), &format!("/registry/import/{id}/errors.xlsx"))
         .await;
@@ -155,7 +168,7 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
     assert_eq!(rows[0][7], "错误原因");
     assert_eq!(rows[1][0], "刘芳");
     assert!(
-        rows[1][7].contains("第几行 7") && rows[1][7].contains("校验位"),
+        rows[1][7].starts_with("第 7 行（刘芳）：身份证号") && rows[1][7].contains("校验位"),
         "{:?}",
         rows[1]
     );
@@ -287,12 +300,15 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
         .unwrap();
     let id = registry::import::job::create(
         app.state(),
-        TOWN_A,
-        uid,
-        "town",
-        "cut.xlsx",
-        &path.to_string_lossy(),
-        "valid_rows",
+        &registry::import::job::NewJob {
+            unit_code: TOWN_A,
+            user_id: uid,
+            username: "town",
+            file_name: "cut.xlsx",
+            file_path: &path.to_string_lossy(),
+            mode: "valid_rows",
+            category: "",
+        },
     )
     .await
     .unwrap();
@@ -369,3 +385,266 @@ on_both!(job_cut_off_midway_resumes_without_duplicates, |app| {
     let pairs = name_pairs_stored(&app).await;
     assert!(pairs > 2 * (i64::from(n) - 2), "{pairs}");
 });
+
+/// A valid resident ID of 邵阳县 for a woman born on the given day.
+pub fn resident_id(y: i32, m: u32, d: u32, seq: u16) -> String {
+    let birth = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    kernel::idcard::ResidentId::compose("430523", birth, seq)
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+/// Rows written under a template's header, by header text (`*` left off), on a sheet named
+/// like the template's.
+pub fn ledger(sheet_name: &str, header: &[String], rows: &[Vec<(&str, String)>]) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name).unwrap();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (name, value) in row {
+            let c = header
+                .iter()
+                .position(|h| h.trim_end_matches('*') == *name)
+                .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+            ws.write_string(r as u32 + 1, c as u16, value).unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn sheet_names(bytes: &[u8]) -> Vec<String> {
+    let wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    calamine::Reader::sheet_names(&wb)
+}
+
+fn sheet_named(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range(&mut wb, name).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+on_both!(
+    a_group_ledger_goes_in_by_its_template_and_comes_back_out,
+    |app| {
+        let s = app.as_user("town", TOWN_A, "township_chair").await;
+        let village: String = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+            .bind(VILLAGE_A)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        // The group's template: named after it, its items after the person columns, the
+        // villages by name with their codes on a sheet of their own.
+        let r = app
+            .get(Some(&s), "/registry/import/template.xlsx?group=two_cancers")
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            sheet_names(&r.raw),
+            vec!["两癌患者", "村（社区）名单", "填写说明", "Lists"]
+        );
+        let header = sheet(&r.raw)[0].clone();
+        assert_eq!(header[6], "居住地（村/社区）*");
+        assert_eq!(&header[10..], ["病种*", "筛查阶段", "救助阶段", "病情"]);
+        let villages = sheet_named(&r.raw, "村（社区）名单");
+        let listed = villages
+            .iter()
+            .find(|v| v[2] == VILLAGE_A)
+            .expect("the village with its code");
+        assert_eq!(listed[0], village);
+        let written = listed[3].clone();
+        assert!(written.starts_with(&village), "{written}");
+        assert_eq!(
+            app.get(Some(&s), "/registry/import/template.xlsx?group=nope")
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // A ledger on it: the village by name; one row without its required item, one with a
+        // village outside the township.
+        let ouyang = resident_id(1982, 3, 15, 2);
+        let chen = resident_id(1975, 6, 1, 4);
+        let li = resident_id(1969, 1, 20, 6);
+        let row = |name: &str, id: &str, unit: &str, cancer: &str| {
+            vec![
+                ("姓名", name.to_string()),
+                ("身份证号", id.to_string()),
+                ("居住地（村/社区）", unit.to_string()),
+                ("病种", cancer.to_string()),
+                ("救助阶段", "已申请".to_string()),
+            ]
+        };
+        let file = ledger(
+            "两癌患者",
+            &header,
+            &[
+                row("欧阳秀芝", &ouyang, &written, "乳腺癌"),
+                row("陈淑珍", &chen, &village, ""),
+                row("李四娣", &li, "不存在村", "宫颈癌"),
+            ],
+        );
+        let id = job_id(&upload(&app, &s, &file, "两癌台账.xlsx", "valid_rows").await);
+        let j = wait(&app, &s, id).await;
+        assert_eq!(
+            j["category"], "two_cancers",
+            "the sheet's name says the group"
+        );
+        assert_eq!(
+            (
+                j["inserted"].as_i64(),
+                j["grouped"].as_i64(),
+                j["failed"].as_i64()
+            ),
+            (Some(1), Some(1), Some(2)),
+            "{j}"
+        );
+        let errors: Vec<(i64, &str, &str, &str)> = j["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_i64().unwrap(),
+                    e["field"].as_str().unwrap(),
+                    e["key"].as_str().unwrap(),
+                    e["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                (3, "attr.cancer", "field.required", "陈淑珍"),
+                (4, "unit_code", "import.unit_outside", "李四娣"),
+            ]
+        );
+        // The page names each row by its person, one line a row, as many as the count says.
+        let page = app.get(Some(&s), &format!("/registry/import/{id}")).await;
+        assert!(page.body.contains("第 3 行（陈淑珍）"), "{}", page.body);
+        assert!(page.body.contains("病种：此项必填"), "{}", page.body);
+        assert!(page.body.contains("第 4 行（李四娣）"));
+        assert_eq!(page.body.matches("<tr data-row=").count(), 2);
+        assert!(page.body.contains("id=\"grouped\""));
+        let report = app
+            .get(Some(&s), &format!("/registry/import/{id}/errors.xlsx"))
+            .await;
+        let rows = sheet(&report.raw);
+        assert_eq!(rows.len(), 3, "header and the two rows");
+        assert!(
+            rows[1]
+                .last()
+                .unwrap()
+                .starts_with("第 3 行（陈淑珍）：病种"),
+            "{:?}",
+            rows[1]
+        );
+        let (attrs, unit): (String, String) = sqlx::query_as(
+        "SELECT m.attrs, m.unit_code FROM person_categories m JOIN persons p ON p.id = m.person_id \
+         WHERE p.name = '欧阳秀芝' AND m.category_code = 'two_cancers' AND m.status = 'active'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+        assert_eq!(unit, VILLAGE_A);
+        let attrs: serde_json::Value = serde_json::from_str(&attrs).unwrap();
+        assert_eq!(
+            attrs,
+            serde_json::json!({"cancer": "乳腺癌", "aid_stage": "已申请"})
+        );
+
+        // Fixed and imported again: 陈淑珍 joins, 欧阳秀芝 is not joined twice.
+        let file = ledger(
+            "两癌患者",
+            &header,
+            &[
+                row("欧阳秀芝", &ouyang, &written, "乳腺癌"),
+                row("陈淑珍", &chen, &village, "宫颈癌"),
+            ],
+        );
+        let id = job_id(&upload(&app, &s, &file, "两癌台账.xlsx", "valid_rows").await);
+        let j = wait(&app, &s, id).await;
+        assert_eq!(
+            (
+                j["inserted"].as_i64(),
+                j["updated"].as_i64(),
+                j["grouped"].as_i64(),
+                j["failed"].as_i64()
+            ),
+            (Some(1), Some(1), Some(1), Some(0)),
+            "{j}"
+        );
+        let members: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM person_categories WHERE category_code = 'two_cancers' AND status = 'active'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+        assert_eq!(members, 2);
+
+        // The list filtered by the group exports its ledger: a sheet named after it, with its
+        // items and the date each joined.
+        let r = app
+            .get(
+                Some(&s),
+                "/registry/persons/export.xlsx?category=two_cancers&sort=name",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(sheet_names(&r.raw), vec!["两癌患者"]);
+        let rows = sheet(&r.raw);
+        let n = rows[0].len();
+        assert_eq!(
+            &rows[0][n - 5..],
+            ["病种", "筛查阶段", "救助阶段", "病情", "纳入日期"]
+        );
+        assert_eq!(rows.len(), 3);
+        let ouyang_row = rows.iter().find(|r| r[1] == "欧阳秀芝").unwrap();
+        assert_eq!(&ouyang_row[n - 5..n - 1], ["乳腺癌", "", "已申请", ""]);
+        assert_eq!(
+            ouyang_row[n - 1],
+            kernel::time::iso_date(kernel::time::today())
+        );
+
+        // Asked for no group, a group's template registers the persons only.
+        let file = ledger(
+            "两癌患者",
+            &header,
+            &[row("李四娣", &li, &village, "宫颈癌")],
+        );
+        let r = app
+            .post_multipart(
+                &s,
+                "/registry/import",
+                &[("mode", "valid_rows"), ("group", "none")],
+                "x.xlsx",
+                &file,
+            )
+            .await;
+        let j = wait(&app, &s, job_id(&r)).await;
+        assert_eq!(
+            (j["inserted"].as_i64(), j["grouped"].as_i64()),
+            (Some(1), Some(0)),
+            "{j}"
+        );
+        let r = app
+            .post_multipart(
+                &s,
+                "/registry/import",
+                &[("mode", "valid_rows"), ("group", "no_such_group")],
+                "x.xlsx",
+                &file,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("没有这个人群"));
+    }
+);

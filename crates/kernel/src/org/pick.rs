@@ -293,6 +293,106 @@ pub async fn filter(db: &Db, scope: &Scope, typed: Option<&str>) -> AppResult<Un
     })
 }
 
+/// Why a typed unit is not one unit of a [`Directory`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Miss {
+    /// No unit of the list has this code or name.
+    None,
+    /// Several have this name: the unit above must be written too.
+    Many,
+}
+
+/// Units held in memory to read many typed names at once (an import's residence column):
+/// the same readings as [`resolve`] (a code, a name, `名称（上级）`, `上级名称`, a village
+/// with its group after it) without asking the database for each row.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    codes: std::collections::HashSet<String>,
+    /// Name -> (code, name of the unit above).
+    by_name: std::collections::HashMap<String, Vec<(String, String)>>,
+    parents: Vec<String>,
+}
+
+impl Directory {
+    pub fn new(units: impl IntoIterator<Item = UnitChoice>) -> Directory {
+        let mut d = Directory::default();
+        for u in units {
+            d.codes.insert(u.code.clone());
+            if !u.parent_name.is_empty() && !d.parents.contains(&u.parent_name) {
+                d.parents.push(u.parent_name.clone());
+            }
+            d.by_name
+                .entry(u.name)
+                .or_default()
+                .push((u.code, u.parent_name));
+        }
+        // The longest parent first, so that `白仓镇新村` is not read with `白仓` alone.
+        d.parents.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        d
+    }
+
+    /// The units of the scope at one level (villages are 5), with the names above them.
+    pub async fn load(db: &Db, scope: &Scope, level: i64) -> AppResult<Directory> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE u.code >= $1 AND u.code < $2 AND u.level = $3 AND u.kind = 'territorial' \
+             ORDER BY u.code"
+        ))
+        .bind(scope.lo())
+        .bind(scope.hi())
+        .bind(level)
+        .fetch_all(db.pool())
+        .await?;
+        Ok(Directory::new(rows.iter().map(choice)))
+    }
+
+    pub fn contains(&self, code: &str) -> bool {
+        self.codes.contains(code)
+    }
+
+    /// The code of the unit a cell names.
+    pub fn resolve(&self, typed: &str) -> Result<String, Miss> {
+        let text = clean_text(typed);
+        let digits = normalize_digits(&text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return if self.codes.contains(&digits) {
+                Ok(digits)
+            } else {
+                Err(Miss::None)
+            };
+        }
+        let (name, hint) = split_hint(&text);
+        let name = without_group(name);
+        let pick = |found: Vec<&(String, String)>| match found.as_slice() {
+            [one] => Ok(one.0.clone()),
+            [] => Err(Miss::None),
+            _ => Err(Miss::Many),
+        };
+        if let Some(all) = self.by_name.get(name) {
+            let narrowed: Vec<&(String, String)> = match hint.filter(|h| !h.is_empty()) {
+                Some(h) => all
+                    .iter()
+                    .filter(|(_, p)| p.contains(h) || h.contains(p.as_str()))
+                    .collect(),
+                None => all.iter().collect(),
+            };
+            return pick(if narrowed.is_empty() {
+                all.iter().collect()
+            } else {
+                narrowed
+            });
+        }
+        // The unit above written first: `塘渡口镇大岭社区`.
+        for parent in &self.parents {
+            if let Some(rest) = name.strip_prefix(parent.as_str()) {
+                if let Some(all) = self.by_name.get(rest) {
+                    return pick(all.iter().filter(|(_, p)| p == parent).collect());
+                }
+            }
+        }
+        Err(Miss::None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +411,33 @@ mod tests {
         assert_eq!(without_group("大岭村第３组"), "大岭村");
         assert_eq!(without_group("三组"), "三组");
         assert_eq!(without_group("大岭村"), "大岭村");
+    }
+
+    #[test]
+    fn a_directory_reads_names_as_people_write_them() {
+        let u = |code: &str, name: &str, parent: &str| UnitChoice {
+            code: code.into(),
+            name: name.into(),
+            parent_name: parent.into(),
+        };
+        let d = Directory::new([
+            u("430523100001", "大岭社区", "塘渡口镇"),
+            u("430523100002", "新村", "塘渡口镇"),
+            u("430523101001", "新村", "白仓镇"),
+        ]);
+        assert_eq!(d.resolve("430523100001"), Ok("430523100001".into()));
+        assert_eq!(
+            d.resolve("４３０５２３１００００１"),
+            Ok("430523100001".into())
+        );
+        assert_eq!(d.resolve("430523999999"), Err(Miss::None));
+        assert_eq!(d.resolve(" 大岭社区 "), Ok("430523100001".into()));
+        assert_eq!(d.resolve("大岭社区3组"), Ok("430523100001".into()));
+        assert_eq!(d.resolve("新村"), Err(Miss::Many));
+        assert_eq!(d.resolve("新村（白仓镇）"), Ok("430523101001".into()));
+        assert_eq!(d.resolve("塘渡口镇新村"), Ok("430523100002".into()));
+        assert_eq!(d.resolve("塘渡口镇大岭社区"), Ok("430523100001".into()));
+        assert_eq!(d.resolve("大岭"), Err(Miss::None));
+        assert_eq!(d.resolve(""), Err(Miss::None));
     }
 }

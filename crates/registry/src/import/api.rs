@@ -33,11 +33,25 @@ pub async fn get_import(
     Ok(Json(job::get(&state, &ctx.scope, id).await?))
 }
 
-/// Upload a sheet (.xlsx or .csv; multipart fields `file` and `mode` = valid_rows |
-/// all_or_nothing); the import runs as a job
+/// The multipart fields of an upload.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct ImportUpload {
+    /// The sheet: .xlsx or .csv (UTF-8 or GB18030), at most 200 MB
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// valid_rows (default): the valid rows are written; all_or_nothing: none if any is wrong
+    #[schema(pattern = "^(valid_rows|all_or_nothing)?$")]
+    mode: Option<String>,
+    /// A group's code: every row joins it, its items read from the columns named after
+    /// them; `none` for no group; empty for the group the first sheet is named after
+    group: Option<String>,
+}
+
+/// Upload a sheet (.xlsx or .csv) as a multipart form; the import runs as a job
 #[utoipa::path(post, path = "/api/v1/imports", tag = "registry",
-    request_body(content = String, content_type = "multipart/form-data", description = "fields file and mode"),
-    responses((status = 202, body = Job), (status = 422, description = "not a readable sheet")))]
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses((status = 202, body = Job), (status = 422, description = "not a readable sheet, or no such group")))]
 pub async fn upload_import(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,

@@ -15,9 +15,12 @@ use kernel::scope::Scope;
 use kernel::state::AppState;
 use sqlx::Row;
 
-use super::sheet;
+use kernel::org::pick::{Directory, Miss};
+
+use super::sheet::{self, RowInput};
 use crate::access::Seer;
-use crate::person::{validate, PersonInput, ValidPerson};
+use crate::category::model::Category;
+use crate::person::{validate, ValidPerson};
 use crate::store::{Bulk, Stored};
 
 /// Rows written per transaction. Each commit writes every page a batch touched, and the
@@ -40,6 +43,9 @@ pub struct RowError {
     pub row: usize,
     pub field: String,
     pub key: String,
+    /// The name written on the row, to tell the row by ("第 6 行（陈淑珍）")
+    #[serde(default)]
+    pub name: String,
 }
 
 /// An import job as pages and API show it.
@@ -65,11 +71,15 @@ pub struct Job {
     pub finished_at: Option<i64>,
     #[serde(skip)]
     pub file_path: String,
+    /// The group the rows join (a group's ledger), or empty
+    pub category: String,
+    /// Rows that joined the group or had their items in it updated
+    pub grouped: i64,
 }
 
 const COLUMNS: &str =
     "id, unit_code, username, file_name, mode, status, total, processed, inserted, \
-    updated, failed, errors, message, created_at, finished_at, file_path";
+    updated, failed, errors, message, created_at, finished_at, file_path, category_code, grouped";
 
 fn job(r: &sqlx::any::AnyRow) -> Job {
     Job {
@@ -89,6 +99,8 @@ fn job(r: &sqlx::any::AnyRow) -> Job {
         created_at: r.get(13),
         finished_at: r.get(14),
         file_path: r.get(15),
+        category: r.get(16),
+        grouped: r.get(17),
     }
 }
 
@@ -117,28 +129,34 @@ pub async fn recent(state: &AppState, scope: &Scope) -> AppResult<Vec<Job>> {
     Ok(rows.iter().map(job).collect())
 }
 
+/// A job to record: who imports which saved file into which area, how, into which group.
+pub struct NewJob<'a> {
+    pub unit_code: &'a str,
+    pub user_id: i64,
+    pub username: &'a str,
+    pub file_name: &'a str,
+    pub file_path: &'a str,
+    /// valid_rows | all_or_nothing
+    pub mode: &'a str,
+    /// The group's code, or empty
+    pub category: &'a str,
+}
+
 /// Records a new job for a file already saved; it runs when [`spawn`]ed.
-pub async fn create(
-    state: &AppState,
-    unit_code: &str,
-    user_id: i64,
-    username: &str,
-    file_name: &str,
-    file_path: &str,
-    mode: &str,
-) -> AppResult<i64> {
+pub async fn create(state: &AppState, n: &NewJob<'_>) -> AppResult<i64> {
     let mut tx = state.db().begin_write().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO import_jobs (unit_code, user_id, username, file_name, file_path, mode, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7) RETURNING id",
+        "INSERT INTO import_jobs (unit_code, user_id, username, file_name, file_path, mode, status, created_at, \
+         category_code) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8) RETURNING id",
     )
-    .bind(unit_code)
-    .bind(user_id)
-    .bind(username)
-    .bind(file_name)
-    .bind(file_path)
-    .bind(mode)
+    .bind(n.unit_code)
+    .bind(n.user_id)
+    .bind(n.username)
+    .bind(n.file_name)
+    .bind(n.file_path)
+    .bind(n.mode)
     .bind(now_ms())
+    .bind(n.category)
     .fetch_one(&mut **tx)
     .await?;
     tx.commit().await?;
@@ -207,7 +225,8 @@ async fn finish(
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let j = sqlx::query("SELECT unit_code, username, user_id, inserted, updated, failed, total FROM import_jobs WHERE id = $1")
+    let j = sqlx::query("SELECT unit_code, username, user_id, inserted, updated, failed, total, category_code, grouped \
+                         FROM import_jobs WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
@@ -221,6 +240,7 @@ async fn finish(
         Entry::new(&actor, "person.import", &j.get::<String, _>(0), &format!("import:{id}")).detail(serde_json::json!({
             "status": status, "message": message, "total": j.get::<i64, _>(6),
             "inserted": j.get::<i64, _>(3), "updated": j.get::<i64, _>(4), "failed": j.get::<i64, _>(5),
+            "category": j.get::<String, _>(7), "grouped": j.get::<i64, _>(8),
         })),
     )
     .await?;
@@ -228,57 +248,87 @@ async fn finish(
     Ok(())
 }
 
-/// Checks rows in file order, part by part: field rules, residence in the area, an ID
-/// twice in the file (remembered across parts).
+/// Checks rows in file order, part by part: field rules, the residence read as a village
+/// of the area (by name or code), the group's items, an ID twice in the file (remembered
+/// across parts).
 struct Checker {
-    villages: HashSet<String>,
+    villages: Directory,
+    /// The group the rows join, whose items each row must fill as it requires.
+    group: Option<Category>,
     /// The IDs met so far, by [`kernel::idcard::ResidentId::number`].
     seen: HashSet<u64>,
     today: chrono::NaiveDate,
 }
 
+/// A row that passed its checks: the person, and the group's items when there is a group.
+type Checked = (ValidPerson, Option<Attrs>);
+
 impl Checker {
-    fn new(villages: HashSet<String>) -> Checker {
+    fn new(villages: Directory, group: Option<Category>) -> Checker {
         Checker {
             villages,
+            group,
             seen: HashSet::new(),
             today: kernel::time::today(),
         }
     }
 
-    fn check(
-        &mut self,
-        inputs: &[(usize, PersonInput)],
-    ) -> (Vec<Option<ValidPerson>>, Vec<RowError>) {
+    fn check(&mut self, inputs: &mut [(usize, RowInput)]) -> (Vec<Option<Checked>>, Vec<RowError>) {
         let mut errors = Vec::new();
         let valid = inputs
-            .iter()
+            .iter_mut()
             .map(|(row, input)| {
-                let (v, mut errs): (Option<ValidPerson>, Vec<(String, &'static str)>) =
-                    match validate(input, self.today) {
-                        Ok(v) => (Some(v), Vec::new()),
-                        Err(e) => (None, e.into_iter().map(|f| (f.field, f.key)).collect()),
-                    };
-                let unit = input.unit_code.trim();
-                if !unit.is_empty() && !self.villages.contains(unit) {
-                    errs.push(("unit_code".into(), "import.unit_outside"));
+                let mut errs: Vec<(String, &'static str)> = Vec::new();
+                let unit = input.person.unit_code.trim().to_string();
+                if !unit.is_empty() {
+                    match self.villages.resolve(&unit) {
+                        Ok(code) => input.person.unit_code = code,
+                        Err(Miss::None) => errs.push(("unit_code".into(), "import.unit_outside")),
+                        Err(Miss::Many) => errs.push(("unit_code".into(), "import.unit_ambiguous")),
+                    }
                 }
+                let v = match validate(&input.person, self.today) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        // The residence's own message says more than a required field's.
+                        errs.extend(
+                            e.into_iter()
+                                .filter(|f| f.field != "unit_code" || unit.is_empty())
+                                .map(|f| (f.field, f.key)),
+                        );
+                        None
+                    }
+                };
+                let attrs = match &self.group {
+                    Some(g) => match g.check_attrs(&input.attrs) {
+                        Ok(a) => Some(a),
+                        Err(e) => {
+                            errs.extend(e.into_iter().map(|f| (f.field, f.key)));
+                            None
+                        }
+                    },
+                    None => None,
+                };
                 if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
                     if !self.seen.insert(id.number()) {
                         errs.push(("id_number".into(), "import.duplicate_in_file"));
                     }
                 }
+                let name: String = kernel::text::clean_text(&input.person.name)
+                    .chars()
+                    .take(20)
+                    .collect();
                 for (field, key) in &errs {
                     errors.push(RowError {
                         row: *row,
                         field: field.clone(),
                         key: key.to_string(),
+                        name: name.clone(),
                     });
                 }
-                if errs.is_empty() {
-                    v
-                } else {
-                    None
+                match v {
+                    Some(v) if errs.is_empty() => Some((v, attrs)),
+                    _ => None,
                 }
             })
             .collect();
@@ -290,6 +340,8 @@ impl Checker {
 struct Ready {
     row: usize,
     stored: Stored,
+    /// The group's items, when the rows join a group.
+    attrs: Option<Attrs>,
 }
 
 /// A part of the file, checked and encrypted.
@@ -307,7 +359,7 @@ struct Part {
 fn prepare(
     checker: &mut Checker,
     cipher: &Cipher,
-    inputs: &[(usize, PersonInput)],
+    inputs: &mut [(usize, RowInput)],
     end: usize,
     replay: bool,
 ) -> Part {
@@ -322,9 +374,10 @@ fn prepare(
         .len() as i64;
     let mut ready: Vec<Ready> = Vec::with_capacity(inputs.len());
     ready.extend(inputs.iter().zip(valid).filter_map(|((row, _), v)| {
-        v.map(|person| Ready {
+        v.map(|(person, attrs)| Ready {
             row: *row,
             stored: Stored::of(&person, cipher),
+            attrs,
         })
     }));
     // Written village by village, a part's rows fill the list index (which leads with
@@ -354,12 +407,17 @@ fn produce(
 ) -> Result<usize, sheet::SheetError> {
     let mut head: Vec<Vec<String>> = Vec::new();
     let mut cols = None;
-    let mut pending: Vec<(usize, PersonInput)> = Vec::with_capacity(part);
+    let mut pending: Vec<(usize, RowInput)> = Vec::with_capacity(part);
     let mut rows = 0usize;
     let mut closed = false;
     // One buffer for every part: a new one grown by doubling each time made the kernel
     // zero fresh pages for it, a tenth of the reading thread's time.
-    let mut send = |pending: &mut Vec<(usize, PersonInput)>, end: usize| {
+    let fields = checker
+        .group
+        .as_ref()
+        .map(|g| g.fields.clone())
+        .unwrap_or_default();
+    let mut send = |pending: &mut Vec<(usize, RowInput)>, end: usize| {
         let part = prepare(&mut checker, cipher, pending, end, end <= start);
         pending.clear();
         out.blocking_send(part).is_ok()
@@ -370,7 +428,7 @@ fn produce(
         let Some(cols) = &cols else {
             // The header is the first of the top rows that names its columns.
             head.push(row);
-            if let Ok((_, found)) = sheet::find_header(&head[head.len() - 1..]) {
+            if let Ok(found) = sheet::find_header(&head[head.len() - 1..], &fields) {
                 cols = Some(found);
             }
             return head.len() < 20 || cols.is_some();
@@ -398,7 +456,69 @@ fn produce(
 struct Written {
     inserted: i64,
     updated: i64,
+    /// Rows that joined the group or had their items in it changed.
+    grouped: i64,
     errors: Vec<RowError>,
+}
+
+/// A group's items as stored with a membership.
+type Attrs = serde_json::Map<String, serde_json::Value>;
+
+/// The group an import's rows join, and who it is recorded as.
+struct Join {
+    code: String,
+    actor: String,
+    today: String,
+}
+
+/// Puts a person in the group with the ledger's items, or, when she is in it already,
+/// sets the items the ledger fills (the others are kept). Unchanged items write nothing.
+async fn join_group(
+    tx: &mut WriteTx,
+    join: &Join,
+    person_id: i64,
+    unit_code: &str,
+    attrs: &Attrs,
+) -> AppResult<bool> {
+    use crate::category::store as cat;
+    let existing = sqlx::query(
+        "SELECT id, version, attrs FROM person_categories WHERE person_id = $1 AND category_code = $2 \
+         AND status = 'active'",
+    )
+    .bind(person_id)
+    .bind(&join.code)
+    .fetch_optional(&mut ***tx)
+    .await?;
+    match existing {
+        Some(m) => {
+            let (id, version): (i64, i64) = (m.get(0), m.get(1));
+            let old: Attrs = serde_json::from_str(&m.get::<String, _>(2)).unwrap_or_default();
+            let mut merged = old.clone();
+            merged.extend(attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if merged == old {
+                return Ok(false);
+            }
+            if !cat::update_membership(tx, id, version, &merged, None, "active").await? {
+                return Err(AppError::Conflict("person.changed"));
+            }
+            cat::add_event(tx, id, &join.actor, "update", "active", &merged, "").await?;
+        }
+        None => {
+            let id = cat::insert_membership(
+                tx,
+                &cat::NewMembership {
+                    person_id,
+                    code: &join.code,
+                    unit_code,
+                    attrs,
+                    start_date: &join.today,
+                },
+            )
+            .await?;
+            cat::add_event(tx, id, &join.actor, "start", "active", attrs, "").await?;
+        }
+    }
+    Ok(true)
 }
 
 /// Writes valid rows: a person already registered (same resident ID, or same name, birth
@@ -412,6 +532,7 @@ async fn write_batch(
     seer: &Seer,
     rows: &[Ready],
     user: i64,
+    join: Option<&Join>,
 ) -> AppResult<Written> {
     let mut w = Written::default();
     // Persons without resident ID are the same person by name, birth date and village.
@@ -453,10 +574,56 @@ async fn write_batch(
                 row: r.row,
                 field: "id_number".into(),
                 key: "import.id_elsewhere".into(),
+                name: r.stored.name().to_string(),
             });
         }
     }
+    if let Some(join) = join {
+        w.grouped = join_rows(tx, join, rows, &w.errors).await?;
+    }
     Ok(w)
+}
+
+/// The written rows of a batch join the group: each found by its resident ID, or by name,
+/// birth date and village as the write found her. Rows refused while writing do not.
+async fn join_rows(
+    tx: &mut WriteTx,
+    join: &Join,
+    rows: &[Ready],
+    refused: &[RowError],
+) -> AppResult<i64> {
+    let refused: HashSet<usize> = refused.iter().map(|e| e.row).collect();
+    let rows: Vec<&Ready> = rows
+        .iter()
+        .filter(|r| r.attrs.is_some() && !refused.contains(&r.row))
+        .collect();
+    let hashes: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.stored.id_hash().map(str::to_string))
+        .collect();
+    let by_hash = crate::store::by_id_hashes(tx, &hashes).await?;
+    let mut n = 0;
+    for r in rows {
+        let found = match r.stored.id_hash() {
+            Some(h) => by_hash.get(h).map(|p| (p.0, p.1.clone())),
+            None => sqlx::query(
+                "SELECT id, unit_code FROM persons WHERE name = $1 AND birth_date = $2 AND unit_code = $3 \
+                 AND status = 'active' AND id_hash IS NULL ORDER BY id LIMIT 1",
+            )
+            .bind(r.stored.name())
+            .bind(r.stored.birth_date())
+            .bind(r.stored.unit_code())
+            .fetch_optional(&mut ***tx)
+            .await?
+            .map(|p| (p.get(0), p.get(1))),
+        };
+        if let (Some((id, unit)), Some(attrs)) = (found, &r.attrs) {
+            if join_group(tx, join, id, &unit, attrs).await? {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// A transaction of an import job, open across the parts it writes.
@@ -500,7 +667,7 @@ impl Batch {
         write_errors.extend(self.written.errors.iter().cloned());
         sqlx::query(
             "UPDATE import_jobs SET processed = $1, inserted = inserted + $2, updated = updated + $3, \
-             failed = failed + $4, errors = $5, total = $6 WHERE id = $7",
+             failed = failed + $4, errors = $5, total = $6, grouped = grouped + $8 WHERE id = $7",
         )
         .bind(self.end as i64)
         .bind(self.written.inserted)
@@ -509,6 +676,7 @@ impl Batch {
         .bind(errors_json(write_errors))
         .bind(total.max(self.end) as i64)
         .bind(id)
+        .bind(self.written.grouped)
         .execute(&mut **self.tx)
         .await?;
         self.tx.commit().await?;
@@ -567,16 +735,21 @@ pub async fn run_with(
         Err(_) => return finish(state, id, "failed", "import.corrupt", &[]).await,
     };
     let scope = Scope::of_unit(&j.unit_code);
-    let villages: HashSet<String> = sqlx::query_scalar(
-        "SELECT code FROM org_units WHERE code >= $1 AND code < $2 AND level = 5 AND kind = 'territorial'",
-    )
-    .bind(scope.lo())
-    .bind(scope.hi())
-    .fetch_all(state.db().pool())
-    .await?
-    .into_iter()
-    .collect();
-    let mut checker = Checker::new(villages);
+    let villages = Directory::load(state.db(), &scope, 5).await?;
+    let group = if j.category.is_empty() {
+        None
+    } else {
+        match crate::category::store::get(state.db(), &j.category).await {
+            Ok(c) if c.active => Some(c),
+            _ => return finish(state, id, "failed", "import.group_unknown", &[]).await,
+        }
+    };
+    let join = group.as_ref().map(|g| Join {
+        code: g.code.clone(),
+        actor: j.username.clone(),
+        today: kernel::time::iso_date(kernel::time::today()),
+    });
+    let mut checker = Checker::new(villages, group);
     let (user, role): (i64, String) = sqlx::query_as(
         "SELECT j.user_id, u.role FROM import_jobs j JOIN users u ON u.id = j.user_id WHERE j.id = $1",
     )
@@ -595,15 +768,15 @@ pub async fn run_with(
         let checker_cipher = cipher.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             let rows = sheet::read(&bytes)?;
-            let (h, cols) = sheet::find_header(&rows)?;
-            let all = sheet::inputs(rows, h, &cols);
-            Ok::<_, sheet::SheetError>(prepare(
-                &mut checker,
-                &checker_cipher,
-                &all,
-                all.len(),
-                false,
-            ))
+            let fields = checker
+                .group
+                .as_ref()
+                .map(|g| g.fields.clone())
+                .unwrap_or_default();
+            let layout = sheet::find_header(&rows, &fields)?;
+            let mut all = sheet::inputs(rows, &layout);
+            let end = all.len();
+            Ok::<_, sheet::SheetError>(prepare(&mut checker, &checker_cipher, &mut all, end, false))
         })
         .await
         .map_err(anyhow::Error::from)?;
@@ -630,19 +803,20 @@ pub async fn run_with(
         }
         let mut tx = db.begin_write().await?;
         let mut bulk = Bulk::start(&mut tx).await?;
-        let w = write_batch(&mut tx, &mut bulk, &seer, &part.ready, user).await?;
+        let w = write_batch(&mut tx, &mut bulk, &seer, &part.ready, user, join.as_ref()).await?;
         if !w.errors.is_empty() {
             drop(tx);
             return finish(state, id, "done", "import.nothing_written", &w.errors).await;
         }
         bulk.finish(&mut tx).await?;
         sqlx::query(
-            "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3 WHERE id = $4",
+            "UPDATE import_jobs SET processed = $1, inserted = $2, updated = $3, grouped = $5 WHERE id = $4",
         )
         .bind(part.end as i64)
         .bind(w.inserted)
         .bind(w.updated)
         .bind(id)
+        .bind(w.grouped)
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
@@ -684,10 +858,19 @@ pub async fn run_with(
             Some(b) => b,
             None => Batch::start(&db).await?,
         };
-        let w = write_batch(&mut b.tx, &mut b.bulk, &seer, &part.ready, user).await?;
+        let w = write_batch(
+            &mut b.tx,
+            &mut b.bulk,
+            &seer,
+            &part.ready,
+            user,
+            join.as_ref(),
+        )
+        .await?;
         b.bad += part.invalid + w.errors.len() as i64;
         b.written.inserted += w.inserted;
         b.written.updated += w.updated;
+        b.written.grouped += w.grouped;
         b.written.errors.extend(w.errors);
         b.rows += part.ready.len() + part.invalid as usize;
         b.end = part.end;

@@ -8,6 +8,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use kernel::i18n::{Lang, Tr};
 
 use super::{Column, COLUMNS};
+use crate::category::model::FieldDef;
 use crate::person::PersonInput;
 
 /// Why a file cannot be read; each is a catalogue key.
@@ -238,54 +239,88 @@ fn normalise_header(h: &str) -> String {
         .to_lowercase()
 }
 
+/// Which column of a sheet holds what: the person's columns, and the attributes of the
+/// group the sheet is a ledger of (by their labels), with the header row's index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub header: usize,
+    pub cols: HashMap<Column, usize>,
+    /// Attribute key -> column.
+    pub attrs: Vec<(String, usize)>,
+}
+
+/// A data row: the person, and the attributes of the group by key (empty without one).
+#[derive(Clone, Debug, Default)]
+pub struct RowInput {
+    pub person: PersonInput,
+    pub attrs: HashMap<String, String>,
+}
+
 /// Where the header row is and which column holds what: the first of the top 20 rows
-/// that names the name and residence columns.
-pub fn find_header(rows: &[Vec<String>]) -> Result<(usize, HashMap<Column, usize>), SheetError> {
+/// that names the name and residence columns. `fields` are the attributes of the group
+/// the sheet is a ledger of, found by their Chinese or English labels.
+pub fn find_header(rows: &[Vec<String>], fields: &[FieldDef]) -> Result<Layout, SheetError> {
     let names = header_names();
     for (i, row) in rows.iter().enumerate().take(20) {
-        let mut map = HashMap::new();
+        let mut cols = HashMap::new();
+        let mut attrs: Vec<(String, usize)> = Vec::new();
         for (c, cell) in row.iter().enumerate() {
             let h = normalise_header(cell);
             if h.is_empty() {
                 continue;
             }
             if let Some((col, _)) = names.iter().find(|(_, n)| *n == h) {
-                map.entry(*col).or_insert(c);
+                cols.entry(*col).or_insert(c);
+            } else if let Some(f) = fields
+                .iter()
+                .find(|f| normalise_header(&f.label_zh) == h || normalise_header(&f.label_en) == h)
+            {
+                if !attrs.iter().any(|(k, _)| *k == f.key) {
+                    attrs.push((f.key.clone(), c));
+                }
             }
         }
-        if map.contains_key(&Column::Name) && map.contains_key(&Column::UnitCode) {
-            return Ok((i, map));
+        if cols.contains_key(&Column::Name) && cols.contains_key(&Column::UnitCode) {
+            return Ok(Layout {
+                header: i,
+                cols,
+                attrs,
+            });
         }
     }
     Err(SheetError::NoHeader)
 }
 
-/// The data rows as person inputs, with their row numbers as the spreadsheet shows them
-/// (1-based); empty rows are skipped.
-pub fn inputs(
-    rows: Vec<Vec<String>>,
-    header: usize,
-    cols: &HashMap<Column, usize>,
-) -> Vec<(usize, PersonInput)> {
+/// The data rows with their row numbers as the spreadsheet shows them (1-based); empty
+/// rows are skipped.
+pub fn inputs(rows: Vec<Vec<String>>, layout: &Layout) -> Vec<(usize, RowInput)> {
     rows.into_iter()
         .enumerate()
-        .skip(header + 1)
-        .filter_map(|(i, r)| input_of(r, cols).map(|p| (i + 1, p)))
+        .skip(layout.header + 1)
+        .filter_map(|(i, r)| input_of(r, layout).map(|p| (i + 1, p)))
         .collect()
 }
 
-/// One row as a person's input (its cells moved, not copied); none for an empty row.
-pub fn input_of(mut row: Vec<String>, cols: &HashMap<Column, usize>) -> Option<PersonInput> {
+/// One row (its cells moved, not copied); none for an empty row.
+pub fn input_of(mut row: Vec<String>, layout: &Layout) -> Option<RowInput> {
     if row.iter().all(|c| c.trim().is_empty()) {
         return None;
     }
+    let mut attrs = HashMap::new();
+    for (key, c) in &layout.attrs {
+        if let Some(v) = row.get_mut(*c).map(std::mem::take) {
+            attrs.insert(key.clone(), v);
+        }
+    }
     let mut get = |c: Column| -> String {
-        cols.get(&c)
+        layout
+            .cols
+            .get(&c)
             .and_then(|i| row.get_mut(*i))
             .map(std::mem::take)
             .unwrap_or_default()
     };
-    Some(PersonInput {
+    let person = PersonInput {
         name: get(Column::Name),
         id_number: get(Column::IdNumber),
         sex: get(Column::Sex),
@@ -298,7 +333,17 @@ pub fn input_of(mut row: Vec<String>, cols: &HashMap<Column, usize>) -> Option<P
         notes: get(Column::Notes),
         restricted: false,
         version: None,
-    })
+    };
+    Some(RowInput { person, attrs })
+}
+
+/// The name of an .xlsx file's first sheet (a group's template is named after the group).
+pub fn first_sheet_name(bytes: &[u8]) -> Option<String> {
+    if !bytes.starts_with(b"PK\x03\x04") || check_xlsx(bytes).is_err() {
+        return None;
+    }
+    let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).ok()?;
+    wb.sheet_names().first().map(|n| n.trim().to_string())
 }
 
 #[cfg(test)]
@@ -429,11 +474,14 @@ mod tests {
     #[test]
     fn reads_a_messy_sheet() {
         let rows = read(&messy()).unwrap();
-        let (h, cols) = find_header(&rows).unwrap();
-        assert_eq!(h, 1);
-        assert_eq!(cols[&Column::Name], 1);
-        assert_eq!(cols[&Column::UnitCode], 7);
-        let inputs = inputs(rows, h, &cols);
+        let layout = find_header(&rows, &[]).unwrap();
+        assert_eq!(layout.header, 1);
+        assert_eq!(layout.cols[&Column::Name], 1);
+        assert_eq!(layout.cols[&Column::UnitCode], 7);
+        let inputs: Vec<(usize, PersonInput)> = inputs(rows, &layout)
+            .into_iter()
+            .map(|(n, r)| (n, r.person))
+            .collect();
         let numbers: Vec<usize> = inputs.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             numbers,
@@ -460,10 +508,10 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GB18030
             .encode("姓名,居住地代码,性别,出生日期\n王芳,430523100001,女,2001.2.3\n");
         let rows = read(&gbk).unwrap();
-        let (h, cols) = find_header(&rows).unwrap();
-        let i = inputs(rows, h, &cols);
-        assert_eq!(i[0].1.name, "王芳");
-        assert_eq!(i[0].1.birth_date, "2001.2.3");
+        let layout = find_header(&rows, &[]).unwrap();
+        let i = inputs(rows, &layout);
+        assert_eq!(i[0].1.person.name, "王芳");
+        assert_eq!(i[0].1.person.birth_date, "2001.2.3");
         assert_eq!(
             read(b"\x89PNG\r\n\x1a\n\0\0\0"),
             Err(SheetError::NotSpreadsheet)
@@ -473,6 +521,9 @@ mod tests {
             Err(SheetError::Encrypted)
         );
         assert_eq!(read(b"PK\x03\x04broken"), Err(SheetError::Corrupt));
-        assert_eq!(find_header(&[vec!["a".into()]]), Err(SheetError::NoHeader));
+        assert_eq!(
+            find_header(&[vec!["a".into()]], &[]),
+            Err(SheetError::NoHeader)
+        );
     }
 }

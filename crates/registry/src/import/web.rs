@@ -2,7 +2,7 @@
 //! with every row error, and the error report as .xlsx.
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -13,8 +13,12 @@ use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome};
 use sqlx::Row;
 
-use super::job::{self, Job};
+use kernel::i18n::Tr;
+use kernel::org::pick::UnitChoice;
+
+use super::job::{self, Job, RowError};
 use super::sheet::{SheetError, MAX_BYTES};
+use crate::category::model::Category;
 
 /// The largest upload body: the file limit and room for the form around it.
 pub const UPLOAD_LIMIT: usize = MAX_BYTES + 64 * 1024;
@@ -32,27 +36,52 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import/{id}/errors.xlsx", get(error_report))
 }
 
-/// 下载导入模板: with the villages of the account's area in the residence drop-down.
+#[derive(serde::Deserialize)]
+struct TemplateQuery {
+    /// A group's code: its template, named after it, with its items
+    group: Option<String>,
+}
+
+/// 下载导入模板: with the villages of the account's area in the residence drop-down and
+/// on their own sheet; for a group, with the group's items.
 async fn template(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
+    Query(q): Query<TemplateQuery>,
 ) -> AppResult<Response> {
+    let group = match q.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        Some(code) => match crate::category::store::get(state.db(), code).await {
+            Ok(c) if c.active => Some(c),
+            _ => return Err(AppError::NotFound),
+        },
+        None => None,
+    };
     let rows = sqlx::query(
-        "SELECT code, name FROM org_units WHERE code >= $1 AND code < $2 AND level = 5 AND kind = 'territorial' \
-         ORDER BY code LIMIT $3",
+        "SELECT u.code, u.name, COALESCE(p.name, '') FROM org_units u \
+         LEFT JOIN org_units p ON p.code = u.parent_code \
+         WHERE u.code >= $1 AND u.code < $2 AND u.level = 5 AND u.kind = 'territorial' \
+         ORDER BY u.code LIMIT $3",
     )
     .bind(ctx.scope.lo())
     .bind(ctx.scope.hi())
     .bind(super::template::MAX_VILLAGES_LISTED as i64)
     .fetch_all(state.db().pool())
     .await?;
-    let villages: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    let bytes = super::template::build(ctx.tr, &villages)
+    let villages: Vec<UnitChoice> = rows
+        .iter()
+        .map(|r| UnitChoice {
+            code: r.get(0),
+            name: r.get(1),
+            parent_name: r.get(2),
+        })
+        .collect();
+    let bytes = super::template::build(ctx.tr, &villages, group.as_ref())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
-    Ok(crate::export::xlsx_response(
-        bytes,
-        "jinguo-persons-template.xlsx",
-    ))
+    let name = match &group {
+        Some(g) => format!("jinguo-template-{}.xlsx", g.code),
+        None => "jinguo-persons-template.xlsx".into(),
+    };
+    Ok(crate::export::xlsx_response(bytes, &name))
 }
 
 #[derive(Template)]
@@ -60,7 +89,29 @@ async fn template(
 struct ImportPage {
     c: Chrome,
     jobs: Vec<Job>,
+    groups: Vec<Category>,
     error: Option<&'static str>,
+}
+
+async fn import_page_of(
+    state: &AppState,
+    ctx: &Ctx,
+    error: Option<&'static str>,
+) -> AppResult<ImportPage> {
+    Ok(ImportPage {
+        c: Chrome::new(ctx, "registry", ctx.tr.s("import.title").to_string()),
+        jobs: job::recent(state, &ctx.scope).await?,
+        groups: active_groups(state).await?,
+        error,
+    })
+}
+
+async fn active_groups(state: &AppState) -> AppResult<Vec<Category>> {
+    Ok(crate::category::store::list(state.db())
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .collect())
 }
 
 /// 批量导入
@@ -68,21 +119,13 @@ async fn import_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
 ) -> AppResult<Response> {
-    Ok(render(&ImportPage {
-        c: Chrome::new(&ctx, "registry", ctx.tr.s("import.title").to_string()),
-        jobs: job::recent(&state, &ctx.scope).await?,
-        error: None,
-    }))
+    Ok(render(&import_page_of(&state, &ctx, None).await?))
 }
 
 async fn refuse(state: &AppState, ctx: &Ctx, key: &'static str) -> AppResult<Response> {
     Ok(render_with(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        &ImportPage {
-            c: Chrome::new(ctx, "registry", ctx.tr.s("import.title").to_string()),
-            jobs: job::recent(state, &ctx.scope).await?,
-            error: Some(key),
-        },
+        &import_page_of(state, ctx, Some(key)).await?,
     ))
 }
 
@@ -108,8 +151,10 @@ fn malformed(e: axum::extract::multipart::MultipartError) -> AppResult<Result<i6
     }
 }
 
-/// Reads the multipart upload (`file`, `mode`), refuses what is no readable sheet at once,
-/// saves the file and starts its job; the job's id, or the catalogue key of the refusal.
+/// Reads the multipart upload (`file`, `mode`, `group`), refuses what is no readable sheet
+/// at once, saves the file and starts its job; the job's id, or the catalogue key of the
+/// refusal. `group` is a group's code, `none`, or empty for the group the first sheet is
+/// named after (a group's template), if any.
 pub async fn receive(
     state: &AppState,
     ctx: &Ctx,
@@ -117,6 +162,7 @@ pub async fn receive(
 ) -> AppResult<Result<i64, &'static str>> {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut mode = "valid_rows".to_string();
+    let mut group = String::new();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -129,6 +175,11 @@ pub async fn receive(
                 match field.bytes().await {
                     Ok(b) => file = Some((name, b.to_vec())),
                     Err(e) => return malformed(e),
+                }
+            }
+            Some("group") => {
+                if let Ok(t) = field.text().await {
+                    group = t.trim().to_string();
                 }
             }
             Some("mode") => {
@@ -146,9 +197,31 @@ pub async fn receive(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(Err("import.no_file"));
     };
+    let groups = active_groups(state).await?;
+    let group = match group.as_str() {
+        "none" => None,
+        "" => {
+            // A group's template is named after its group.
+            let sheet = super::sheet::first_sheet_name(&bytes);
+            sheet.and_then(|n| {
+                groups
+                    .iter()
+                    .find(|g| {
+                        [&g.name_zh, &g.name_en]
+                            .iter()
+                            .any(|name| super::template::sheet_name(name) == n)
+                    })
+                    .cloned()
+            })
+        }
+        code => match groups.iter().find(|g| g.code == code) {
+            Some(g) => Some(g.clone()),
+            None => return Ok(Err("import.group_unknown")),
+        },
+    };
     let head = bytes.clone();
     let check = tokio::task::spawn_blocking(move || {
-        super::sheet::read(&head).and_then(|r| super::sheet::find_header(&r).map(|_| ()))
+        super::sheet::read(&head).and_then(|r| super::sheet::find_header(&r, &[]).map(|_| ()))
     })
     .await
     .map_err(anyhow::Error::from)?;
@@ -171,12 +244,15 @@ pub async fn receive(
         .map_err(anyhow::Error::from)?;
     let id = job::create(
         state,
-        ctx.scope.unit(),
-        ctx.p.user_id,
-        &ctx.p.username,
-        &kernel::text::clean_text(&name),
-        &path.to_string_lossy(),
-        &mode,
+        &job::NewJob {
+            unit_code: ctx.scope.unit(),
+            user_id: ctx.p.user_id,
+            username: &ctx.p.username,
+            file_name: &kernel::text::clean_text(&name),
+            file_path: &path.to_string_lossy(),
+            mode: &mode,
+            category: group.as_ref().map_or("", |g| g.code.as_str()),
+        },
     )
     .await?;
     job::spawn(state.clone(), id);
@@ -188,18 +264,75 @@ pub async fn receive(
 struct JobPage {
     c: Chrome,
     j: Job,
+    group: Option<Category>,
     running: bool,
     percent: i64,
-    shown: usize,
+    /// The rows in error, each with all its reasons, as many as the page shows.
+    rows: Vec<ErrorRow>,
+}
+
+/// A row in error as the page and the report name it: "第 6 行（陈淑珍）" and its reasons
+/// ("身份证号：…").
+struct ErrorRow {
+    row: usize,
+    label: String,
+    reasons: Vec<String>,
+}
+
+/// Rows in error the page lists; the report holds all of them.
+const ROWS_SHOWN: usize = 1_000;
+
+/// The errors of a job by row, in row order, each reason with its column's name.
+fn error_rows(tr: Tr, group: Option<&Category>, errors: &[RowError], max: usize) -> Vec<ErrorRow> {
+    let mut rows: Vec<ErrorRow> = Vec::new();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for e in errors {
+        let column = match e.field.strip_prefix("attr.") {
+            Some(key) => group
+                .and_then(|g| g.fields.iter().find(|f| f.key == key))
+                .map_or(key.to_string(), |f| f.label(&tr).to_string()),
+            None => tr.s(&format!("person.{}", e.field)).to_string(),
+        };
+        let reason = format!("{column}：{}", tr.s(&e.key));
+        if let Some(&i) = at.get(&e.row) {
+            rows[i].reasons.push(reason);
+        } else if rows.len() < max {
+            at.insert(e.row, rows.len());
+            rows.push(ErrorRow {
+                row: e.row,
+                label: if e.name.is_empty() {
+                    tr.f("import.row_at", &[("row", &e.row)])
+                } else {
+                    tr.f("import.row_of", &[("row", &e.row), ("name", &e.name)])
+                },
+                reasons: vec![reason],
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.row);
+    rows
 }
 
 impl JobPage {
-    fn field(&self, f: &str) -> String {
-        self.c.tr.s(&format!("person.{f}")).to_string()
-    }
-
     fn reason(&self, k: &str) -> String {
         self.c.tr.s(k).to_string()
+    }
+
+    fn grouped_label(&self, g: &Category) -> String {
+        self.c
+            .tr
+            .f("import.grouped_in", &[("group", &g.name(&self.c.tr))])
+    }
+
+    fn errors_title(&self) -> String {
+        self.c.tr.f("import.errors_count", &[("n", &self.j.failed)])
+    }
+
+    fn shown_note(&self) -> String {
+        self.c.tr.f(
+            "import.errors_shown",
+            &[("rows", &self.j.failed), ("shown", &self.rows.len())],
+        )
     }
 }
 
@@ -209,22 +342,32 @@ async fn job_page(
     Can(ctx, ..): Can<need::EditRecords>,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let mut j = job::get(&state, &ctx.scope, id).await?;
+    let j = job::get(&state, &ctx.scope, id).await?;
+    let group = group_of(&state, &j).await?;
     let running = j.status == "queued" || j.status == "running";
     let percent = if j.total > 0 {
         j.processed * 100 / j.total
     } else {
         0
     };
-    let shown = j.errors.len().min(1_000);
-    j.errors.truncate(shown);
+    let rows = error_rows(ctx.tr, group.as_ref(), &j.errors, ROWS_SHOWN);
     Ok(render(&JobPage {
         c: Chrome::new(&ctx, "registry", ctx.tr.s("import.job_title").to_string()),
         j,
+        group,
         running,
         percent,
-        shown,
+        rows,
     }))
+}
+
+async fn group_of(state: &AppState, j: &Job) -> AppResult<Option<Category>> {
+    if j.category.is_empty() {
+        return Ok(None);
+    }
+    Ok(crate::category::store::get(state.db(), &j.category)
+        .await
+        .ok())
 }
 
 /// The uploaded sheet's rows with an error column, as .xlsx.
@@ -234,6 +377,7 @@ async fn error_report(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let j = job::get(&state, &ctx.scope, id).await?;
+    let group = group_of(&state, &j).await?;
     let bytes = tokio::fs::read(&j.file_path)
         .await
         .map_err(anyhow::Error::from)?;
@@ -241,16 +385,14 @@ async fn error_report(
     let errors = j.errors.clone();
     let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let rows = super::sheet::read(&bytes).map_err(|e| AppError::BadRequest(e.key()))?;
-        let (h, _) = super::sheet::find_header(&rows).map_err(|e| AppError::BadRequest(e.key()))?;
-        let mut by_row: std::collections::HashMap<usize, Vec<String>> =
-            std::collections::HashMap::new();
-        for e in &errors {
-            by_row.entry(e.row).or_default().push(format!(
-                "{}: {}",
-                tr.s(&format!("person.{}", e.field)),
-                tr.s(&e.key)
-            ));
-        }
+        let h = super::sheet::find_header(&rows, &[])
+            .map_err(|e| AppError::BadRequest(e.key()))?
+            .header;
+        let by_row: std::collections::HashMap<usize, ErrorRow> =
+            error_rows(tr, group.as_ref(), &errors, usize::MAX)
+                .into_iter()
+                .map(|r| (r.row, r))
+                .collect();
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
         let xl = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::anyhow!("xlsx: {e}"));
@@ -268,11 +410,8 @@ async fn error_report(
             let note = if is_header {
                 tr.s("import.error_column").to_string()
             } else {
-                format!(
-                    "{} {number}: {}",
-                    tr.s("import.row"),
-                    by_row[&number].join("；")
-                )
+                let r = &by_row[&number];
+                format!("{}：{}", r.label, r.reasons.join("；"))
             };
             ws.write_string(out_row, width as u16, &note).map_err(xl)?;
             out_row += 1;
