@@ -201,21 +201,33 @@ pub struct IntakeForm {
     child_birth_date: String,
 }
 
+/// A party's name field: a person chosen from the registry's suggestions (`… #12`) is
+/// linked by her number; anything else is a name as typed.
+fn chosen(name: &str) -> (Option<i64>, String) {
+    match registry::pick::chosen_number(name) {
+        Some(n) => (Some(n), String::new()),
+        None => (None, name.to_string()),
+    }
+}
+
 impl IntakeForm {
     fn input(&self) -> IntakeInput {
+        let (picked, complainant_name) = chosen(&self.complainant_name);
         let mut parties = vec![PartyInput {
             role: "complainant".into(),
-            person_id: self.complainant_person_id,
-            name: self.complainant_name.clone(),
+            person_id: self.complainant_person_id.or(picked),
+            name: complainant_name,
             id_number: self.complainant_id_number.clone(),
             phone: self.complainant_phone.clone(),
             unit_code: self.complainant_unit_code.clone(),
             ..PartyInput::default()
         }];
         if !self.victim_name.trim().is_empty() || !self.victim_id_number.trim().is_empty() {
+            let (person_id, name) = chosen(&self.victim_name);
             parties.push(PartyInput {
                 role: "victim".into(),
-                name: self.victim_name.clone(),
+                person_id,
+                name,
                 id_number: self.victim_id_number.clone(),
                 unit_code: self.victim_unit_code.clone(),
                 ..PartyInput::default()
@@ -230,9 +242,11 @@ impl IntakeForm {
             });
         }
         if !self.child_name.trim().is_empty() {
+            let (person_id, name) = chosen(&self.child_name);
             parties.push(PartyInput {
                 role: "child".into(),
-                name: self.child_name.clone(),
+                person_id,
+                name,
                 birth_date: self.child_birth_date.clone(),
                 ..PartyInput::default()
             });

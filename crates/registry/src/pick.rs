@@ -95,7 +95,7 @@ pub enum PersonPick {
 }
 
 /// `… #123`: the registry number a chosen suggestion carries.
-fn chosen_number(text: &str) -> Option<i64> {
+pub fn chosen_number(text: &str) -> Option<i64> {
     let (_, n) = text.rsplit_once('#')?;
     kernel::text::normalize_digits(n).parse().ok()
 }

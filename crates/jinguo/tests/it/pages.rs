@@ -618,3 +618,66 @@ on_both!(lists_count_every_page, |app| {
         assert!(r.body.contains("共 52 人"), "page {page}");
     }
 });
+
+// A case party is picked from the registry by name: the chosen suggestion links the case
+// to her record; a name typed by hand stays a name.
+on_both!(a_case_party_is_picked_from_the_registry, |app| {
+    let s = app.as_user("hotline", COUNTY, "rights_officer").await;
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/persons",
+            Some(serde_json::json!({
+                "name": "陈淑珍", "sex": "F", "birth_date": "1980-05-01", "unit_code": VILLAGE_A,
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pid = r.json()["id"].as_i64().unwrap();
+    let page = app.get(Some(&s), "/cases/new").await;
+    assert!(page.body.contains(
+        "id=\"victim_name\" list=\"victim_name-list\" data-pick=\"/api/v1/persons/pick\""
+    ));
+    let r = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/persons/pick?q=%E6%B7%91%E7%8F%8D",
+            None,
+        )
+        .await;
+    let chosen = r.json()[0]["value"].as_str().unwrap().to_string();
+    assert!(chosen.ends_with(&format!("#{pid}")), "{chosen}");
+    let r = app
+        .post(
+            &s,
+            "/cases/new",
+            &[
+                ("channel", "visit"),
+                ("type", "marriage"),
+                ("unit_code", VILLAGE_A),
+                ("summary", "反映丈夫长期不给生活费"),
+                ("complainant_name", "李大姐"),
+                ("victim_name", &chosen),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let case = app
+        .api(
+            &s,
+            Method::GET,
+            &format!("/api/v1/cases/{}", r.location_id()),
+            None,
+        )
+        .await
+        .json();
+    let parties = case["parties"].as_array().unwrap();
+    let victim = parties.iter().find(|p| p["role"] == "victim").unwrap();
+    assert_eq!(victim["person_id"].as_i64(), Some(pid), "{case}");
+    assert_eq!(victim["name"], "陈淑珍");
+    let complainant = parties.iter().find(|p| p["role"] == "complainant").unwrap();
+    assert_eq!(complainant["name"], "李大姐");
+    assert!(complainant["person_id"].is_null());
+});

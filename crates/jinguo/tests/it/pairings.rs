@@ -39,9 +39,7 @@ on_both!(help_card_visits_and_acceptance, |app| {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let tr = kernel::i18n::Tr::default();
-    assert!(
-        r.body.contains(tr.s("pairing.helper_unknown")) && r.body.contains(tr.s("field.required"))
-    );
+    assert!(r.body.contains(tr.s("pick.account_none")) && r.body.contains(tr.s("field.required")));
     let r = app
         .post(
             &s,
@@ -187,4 +185,103 @@ on_both!(cadre_over_the_pair_limit_is_flagged, |app| {
     );
     let page = app.get(Some(&s), "/registry/pairings").await;
     assert!(!page.body.contains("id=\"over-limit\""));
+});
+
+// A pairing's helper is a colleague picked by her name, shown with her unit, never by her
+// login name; two of the same name are told apart by their units.
+on_both!(a_helper_is_picked_by_name, |app| {
+    let s = app.as_user("town", TOWN_A, "township_chair").await;
+    let id = person(&app, &s, "陈桂英").await;
+    for (login, unit) in [("wanghm1", TOWN_A), ("wanghm2", VILLAGE_A)] {
+        let uid = app.user(login, unit, "village_chair").await;
+        sqlx::query("UPDATE users SET display_name = '王红梅' WHERE id = $1")
+            .bind(uid)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    // The form starts with the cadre herself, by name and unit.
+    let page = app
+        .get(Some(&s), &format!("/registry/pairings/new?person={id}"))
+        .await;
+    let town: String = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+        .bind(TOWN_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let village: String = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+        .bind(VILLAGE_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains(&format!("value=\"town（{town}） #")),
+        "{}",
+        page.body
+    );
+    // Suggestions name colleagues by name and unit, not by login.
+    let r = app
+        .api(
+            &s,
+            Method::GET,
+            "/api/v1/accounts/pick?q=%E7%BA%A2%E6%A2%85",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let labels: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        labels,
+        vec![format!("王红梅（{town}）"), format!("王红梅（{village}）")]
+    );
+    assert!(!r.body.contains("wanghm"));
+    let fields = |helper: &str| {
+        vec![
+            ("person".to_string(), id.to_string()),
+            ("helper_kind".to_string(), "account".to_string()),
+            ("helper".to_string(), helper.to_string()),
+            ("help_direction".to_string(), "技能培训".to_string()),
+        ]
+    };
+    let post = |f: Vec<(String, String)>| {
+        let app = &app;
+        let s = &s;
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            app.post(s, "/registry/pairings/new", &f).await
+        }
+    };
+    // Her name alone is two people: both are offered, by unit.
+    let r = post(fields("王红梅")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let tr = kernel::i18n::Tr::default();
+    assert!(r.body.contains(tr.s("pick.account_many")));
+    assert!(r.body.contains(&format!(
+        "data-fill=\"helper\" value=\"王红梅（{village}） #"
+    )));
+    // With her unit, she is one.
+    let r = post(fields(&format!("王红梅（{village}）"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let gid = r.location_id();
+    let r = app
+        .api(&s, Method::GET, &format!("/api/v1/pairings/{gid}"), None)
+        .await;
+    assert_eq!(r.json()["pairing"]["helper_name"], "王红梅", "{}", r.body);
+    // A colleague outside the township is not found.
+    let other: String = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE level = 4 AND code <> $1 ORDER BY code LIMIT 1",
+    )
+    .bind(TOWN_A)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    app.user("outsider", &other, "village_chair").await;
+    let r = post(fields("outsider")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 });

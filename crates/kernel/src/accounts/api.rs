@@ -105,3 +105,25 @@ pub async fn update_account(
         new_password,
     }))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct PickQuery {
+    /// Two characters of a colleague's name
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// Suggestions for an account field (a pairing's helper): the active accounts of the
+/// caller's subtree whose name matches, shown as `王红梅（大岭社区）`, with the value the
+/// field sends back (ending in the account's number)
+#[utoipa::path(get, path = "/api/v1/accounts/pick", tag = "accounts", params(PickQuery),
+    responses((status = 200, body = [crate::web::page::Suggestion])))]
+pub async fn pick_accounts(
+    State(state): State<AppState>,
+    Can(ctx, ..): Can<need::EditRecords>,
+    Query(q): Query<PickQuery>,
+) -> AppResult<Json<Vec<crate::web::page::Suggestion>>> {
+    let q = crate::web::page::pick_query(q.q.as_deref())?;
+    let found = super::pick::suggest(state.db(), &ctx.scope, q).await?;
+    Ok(Json(found.iter().map(|a| a.suggestion()).collect()))
+}

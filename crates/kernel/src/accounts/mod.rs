@@ -2,6 +2,7 @@
 //! accounts below their own unit and never grant more than they hold.
 
 pub mod api;
+pub mod pick;
 pub mod web;
 
 use sqlx::Row;

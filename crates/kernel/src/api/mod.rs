@@ -138,6 +138,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     use crate::{accounts::api as acc, audit::web as aud, org::api as org};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(acc::me))
+        .routes(routes!(acc::pick_accounts))
         .routes(routes!(acc::list_accounts, acc::create_account))
         .routes(routes!(acc::get_account, acc::update_account))
         .routes(routes!(org::list_units, org::create_org_unit))

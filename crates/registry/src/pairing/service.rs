@@ -5,7 +5,6 @@ use kernel::audit::{self, Entry};
 use kernel::auth::{Ctx, Perm};
 use kernel::error::{AppError, AppResult, AtField, FieldError};
 use kernel::state::AppState;
-use sqlx::Row;
 
 use super::store::{self, NewPairing, Pairing};
 use super::HelperKind;
@@ -97,22 +96,15 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: &PairingInput) -> AppRes
     let mut helper_user = None;
     let mut helper_name = helper.clone();
     if kind == Some(HelperKind::Account) {
-        let row = sqlx::query(
-            "SELECT id, display_name, unit_code, disabled FROM users WHERE username = $1",
-        )
-        .bind(helper.to_lowercase())
-        .fetch_optional(db.pool())
-        .await?;
-        match row {
-            Some(r)
-                if r.get::<i64, _>(3) == 0
-                    && (kernel::org::model::in_subtree(&r.get::<String, _>(2), &unit_code)
-                        || ctx.scope.contains(&r.get::<String, _>(2))) =>
-            {
-                helper_user = Some(r.get::<i64, _>(0));
-                helper_name = r.get(1);
+        // A colleague of the creator's subtree, chosen by name (or, from the API, by login).
+        use kernel::accounts::pick::{resolve, AccountPick};
+        match resolve(db, &ctx.scope, &helper).await? {
+            AccountPick::One(a) => {
+                helper_user = Some(a.id);
+                helper_name = a.display_name;
             }
-            _ => errs.push(FieldError::new("helper", "pairing.helper_unknown")),
+            AccountPick::Empty => errs.push(FieldError::new("helper", "field.required")),
+            AccountPick::Refused(k, _) => errs.push(FieldError::new("helper", k)),
         }
     } else if helper.is_empty() {
         errs.push(FieldError::new("helper", "field.required"));

@@ -12,7 +12,7 @@ use kernel::auth::roles::need;
 use kernel::auth::{Can, Ctx, Perm};
 use kernel::error::{AppError, AppResult, FieldError};
 use kernel::state::AppState;
-use kernel::web::page::{render, render_with, see_other, Chrome, Paging};
+use kernel::web::page::{render, render_with, see_other, Chrome, Paging, Suggestion};
 
 use super::service::{self, ConcludeInput, PairingInput, VisitInput};
 use super::store::{self, Filter, Pairing, Visit};
@@ -94,15 +94,23 @@ struct NewPage {
     form: PairingInput,
     kinds: [HelperKind; 4],
     errors: Vec<FieldError>,
+    /// The colleagues a helper's name could mean.
+    choices: Vec<Suggestion>,
 }
 
 impl NewPage {
-    fn new(ctx: &Ctx, form: PairingInput, errors: Vec<FieldError>) -> NewPage {
+    fn new(
+        ctx: &Ctx,
+        form: PairingInput,
+        errors: Vec<FieldError>,
+        choices: Vec<Suggestion>,
+    ) -> NewPage {
         NewPage {
             c: Chrome::new(ctx, "registry", ctx.tr.s("pairing.new_title").to_string()),
             form,
             kinds: HelperKind::ALL,
             errors,
+            choices,
         }
     }
 }
@@ -115,17 +123,20 @@ struct NewQuery {
 
 /// 新建结对
 async fn new_page(
+    State(state): State<AppState>,
     Can(ctx, ..): Can<need::EditRecords>,
     Query(q): Query<NewQuery>,
 ) -> AppResult<Response> {
+    // The cadre herself, as the picker shows her, is the helper until she picks another.
+    let me = kernel::accounts::pick::by_id(state.db(), &ctx.scope, ctx.p.user_id).await?;
     let form = PairingInput {
         person: q.person,
         household: q.household,
         helper_kind: "account".into(),
-        helper: ctx.p.username.clone(),
+        helper: me.map(|a| a.value()).unwrap_or_default(),
         ..PairingInput::default()
     };
-    Ok(render(&NewPage::new(&ctx, form, Vec::new())))
+    Ok(render(&NewPage::new(&ctx, form, Vec::new(), Vec::new())))
 }
 
 async fn new_submit(
@@ -141,10 +152,22 @@ async fn new_submit(
                 c.pairing.id
             )))
         }
-        Err(AppError::Invalid(errors)) => Ok(render_with(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &NewPage::new(&ctx, form, errors),
-        )),
+        Err(AppError::Invalid(errors)) => {
+            // The colleagues the helper's name could mean, offered under the field.
+            let mut choices = Vec::new();
+            if form.helper_kind == "account" && errors.iter().any(|e| e.field == "helper") {
+                use kernel::accounts::pick::{resolve, AccountPick};
+                if let AccountPick::Refused(_, c) =
+                    resolve(state.db(), &ctx.scope, &form.helper).await?
+                {
+                    choices = c.iter().map(|a| a.suggestion()).collect();
+                }
+            }
+            Ok(render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewPage::new(&ctx, form, errors, choices),
+            ))
+        }
         Err(e) => Err(e),
     }
 }
