@@ -213,6 +213,46 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
         tr: kernel::i18n::Tr::new(kernel::i18n::Lang::Zh),
         ip: String::new(),
     };
+    // What every list and home page adds since the lists say their totals and the homes
+    // start with their tasks: the count of a whole county's list, of a name search, and
+    // the registry's home tasks (pairings due, persons registered this month).
+    for (what, f) in [
+        (
+            "list total, county scope, no filter",
+            registry::store::Filter::default(),
+        ),
+        (
+            "list total, two-character name search, county scope",
+            registry::store::Filter {
+                q: Some(format!("{}{}", COMMON_FIRST[0], COMMON_SECOND[0])),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            n = registry::store::count(&db, &state.cipher, &seer, &f).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!(
+            "{what} ({n}): p50 {:.1} ms, p95 {:.1} ms",
+            percentile(times.clone(), 0.5),
+            percentile(times, 0.95)
+        );
+    }
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        registry::tasks::tasks(&state, &ctx).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "home page tasks of the registry, county scope: p50 {:.1} ms, p95 {:.1} ms",
+        percentile(times.clone(), 0.5),
+        percentile(times, 0.95)
+    );
     let t = Instant::now();
     let found = registry::duplicate::service::find(&state, &ctx, 50)
         .await?

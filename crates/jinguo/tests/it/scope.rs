@@ -22,6 +22,7 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/org/units/{code}", &["get", "patch"]),
     ("/api/v1/org/units/{code}/children", &["get"]),
     ("/api/v1/org/pick", &["get"]),
+    ("/api/v1/accounts/pick", &["get"]),
     ("/api/v1/persons/pick", &["get"]),
     ("/api/v1/audit", &["get"]),
     ("/api/v1/persons", &["get", "post"]),

@@ -351,6 +351,11 @@ impl Directory {
 
     /// The code of the unit a cell names.
     pub fn resolve(&self, typed: &str) -> Result<String, Miss> {
+        // A code as the template's older sheets and exports hold it: no cleaning needed.
+        let trimmed = typed.trim();
+        if self.codes.contains(trimmed) {
+            return Ok(trimmed.to_string());
+        }
         let text = clean_text(typed);
         let digits = normalize_digits(&text);
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
