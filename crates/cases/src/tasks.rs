@@ -20,6 +20,7 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                     href: href.into(),
                     count: None,
                     urgent: false,
+                    more: false,
                 });
             }
         }
@@ -29,6 +30,7 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                 href: "/cases/notes".into(),
                 count: None,
                 urgent: false,
+                more: false,
             });
         }
         if !ctx.p.role.has(Perm::ViewOrg) {
@@ -56,6 +58,7 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                 href: "/cases?due=overdue&sort=due".into(),
                 count: Some(overdue),
                 urgent: true,
+                more: false,
             });
         }
         if handles {
@@ -66,6 +69,7 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                     href: "/cases".into(),
                     count: Some(alerts),
                     urgent: true,
+                    more: false,
                 });
             }
             let (pending, mine): (i64, i64) = sqlx::query_as(
@@ -84,12 +88,14 @@ pub fn tasks<'a>(state: &'a AppState, ctx: &'a Ctx) -> BoxFuture<'a, AppResult<V
                 href: "/cases?status=received".into(),
                 count: Some(pending),
                 urgent: false,
+                more: false,
             });
             out.push(Task {
                 text: ctx.tr.s("home.my_cases").to_string(),
                 href: "/cases?mine=1".into(),
                 count: Some(mine),
                 urgent: false,
+                more: false,
             });
         }
         Ok(out)

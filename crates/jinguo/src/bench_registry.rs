@@ -253,6 +253,30 @@ pub async fn run(g: &Global, rows: u32, tmp: &std::path::Path) -> anyhow::Result
         percentile(times.clone(), 0.5),
         percentile(times, 0.95)
     );
+    // A village's count among a million registered this month elsewhere.
+    let village = Scope::of_unit(&villages[villages.len() / 2]);
+    let month = kernel::time::day_start_ms(
+        chrono::Datelike::with_day(&kernel::time::today(), 1).context("month")?,
+    );
+    let mut times = Vec::new();
+    let mut n = (0, false);
+    for _ in 0..20 {
+        let t = Instant::now();
+        n = registry::tasks::registered_since(
+            &db,
+            &village,
+            month,
+            registry::tasks::REGISTERED_COUNTED,
+        )
+        .await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "registered this month, one village ({}): p50 {:.1} ms, p95 {:.1} ms",
+        n.0,
+        percentile(times.clone(), 0.5),
+        percentile(times, 0.95)
+    );
     let t = Instant::now();
     let found = registry::duplicate::service::find(&state, &ctx, 50)
         .await?

@@ -21,6 +21,8 @@ pub struct Task {
     pub count: Option<i64>,
     /// Late work (an overdue case) stands out.
     pub urgent: bool,
+    /// The count is a floor ("10000+"): counting on would cost more than it tells.
+    pub more: bool,
 }
 
 /// What a capability puts on the home page of the account asking, in its order.

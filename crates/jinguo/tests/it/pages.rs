@@ -681,3 +681,62 @@ on_both!(a_case_party_is_picked_from_the_registry, |app| {
     assert_eq!(complainant["name"], "李大姐");
     assert!(complainant["person_id"].is_null());
 });
+
+// The home page's "registered this month" counts the scope's persons registered since the
+// first of the month, found by registry number, and says "N+" past its cap.
+on_both!(registered_this_month_counts_by_number, |app| {
+    let s = app.as_user("town", TOWN_A, "township_chair").await;
+    let other: String = sqlx::query_scalar(
+        "SELECT code FROM org_units WHERE parent_code = $1 AND code <> $2 ORDER BY code LIMIT 1",
+    )
+    .bind(TOWN_A)
+    .bind(VILLAGE_A)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for (i, unit) in [
+        VILLAGE_A, VILLAGE_A, VILLAGE_A, VILLAGE_A, &other, VILLAGE_A,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = app
+            .api(
+                &s,
+                Method::POST,
+                "/api/v1/persons",
+                Some(serde_json::json!({
+                    "name": format!("测试{}", ["甲", "乙", "丙", "丁", "戊", "己"][i]),
+                    "sex": "F", "birth_date": "1980-05-01", "unit_code": unit,
+                })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    // The first two were registered last month (their numbers come first).
+    let today = kernel::time::today();
+    let month = kernel::time::day_start_ms(chrono::Datelike::with_day(&today, 1).unwrap());
+    sqlx::query("UPDATE persons SET created_at = $1 WHERE id IN ($2, $3)")
+        .bind(month - 86_400_000)
+        .bind(ids[0])
+        .bind(ids[1])
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let village = kernel::scope::Scope::of_unit(VILLAGE_A);
+    let town = kernel::scope::Scope::of_unit(TOWN_A);
+    let count = |scope, cap| registry::tasks::registered_since(&app.db, scope, month, cap);
+    assert_eq!(count(&village, 100).await.unwrap(), (3, false));
+    assert_eq!(count(&town, 100).await.unwrap(), (4, false));
+    assert_eq!(count(&town, 2).await.unwrap(), (2, true));
+    assert_eq!(
+        registry::tasks::registered_since(&app.db, &town, kernel::db::now_ms() + 1, 100)
+            .await
+            .unwrap(),
+        (0, false)
+    );
+    let home = app.get(Some(&s), "/").await;
+    assert!(home.body.contains("<b>4</b> 人本月新登记"), "{}", home.body);
+});
