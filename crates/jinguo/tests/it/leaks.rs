@@ -416,6 +416,21 @@ on_both!(an_import_cannot_overwrite_a_restricted_person, |app| {
     assert_eq!(done["updated"], json!(0), "{done}");
     assert_eq!(done["failed"], json!(1), "{done}");
     assert_eq!(done["errors"][0]["key"], json!("import.id_elsewhere"));
+    assert_eq!(done["errors"][0]["name"], json!("改名者"), "the row's own name");
+    assert_eq!(stored_name(&app, seeded.person).await, NAME);
+    // All or nothing: nothing written, and the summary counts the row the list names.
+    let r = app
+        .post_multipart(
+            &chair,
+            "/api/v1/imports",
+            &[("mode", "all_or_nothing")],
+            "a.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    let done = crate::import::wait(&app, &chair, r.json()["id"].as_i64().unwrap()).await;
+    assert_eq!(done["message"], json!("import.nothing_written"), "{done}");
+    assert_eq!(done["failed"], json!(1), "{done}");
     assert_eq!(stored_name(&app, seeded.person).await, NAME);
     let zh = kernel::i18n::Tr::new(kernel::i18n::Lang::Zh).s("import.id_elsewhere");
     assert!(!zh.contains("以外") && zh.contains("联系"), "{zh}");

@@ -806,6 +806,15 @@ pub async fn run_with(
         let w = write_batch(&mut tx, &mut bulk, &seer, &part.ready, user, join.as_ref()).await?;
         if !w.errors.is_empty() {
             drop(tx);
+            // The summary counts the rows the list names.
+            let rows = w.errors.iter().map(|e| e.row).collect::<HashSet<usize>>();
+            set(
+                state,
+                id,
+                "UPDATE import_jobs SET failed = $1 WHERE id = $2",
+                rows.len() as i64,
+            )
+            .await?;
             return finish(state, id, "done", "import.nothing_written", &w.errors).await;
         }
         bulk.finish(&mut tx).await?;
