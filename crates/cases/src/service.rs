@@ -39,6 +39,31 @@ pub fn flexible_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
     })
 }
 
+/// A satisfaction score as typed: what is not a whole number (`3.5`, `好`) reads as 0,
+/// which the rules refuse with their message at the field instead of a bad request.
+fn score_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(i64),
+        Float(f64),
+        Text(String),
+        Null,
+    }
+    Ok(match Option::<N>::deserialize(d)? {
+        Some(N::Int(i)) => Some(i),
+        Some(N::Float(f)) if f.fract() == 0.0 && f.abs() < 1e6 => Some(f as i64),
+        Some(N::Float(_)) => Some(0),
+        Some(N::Text(s)) if s.trim().is_empty() => None,
+        Some(N::Text(s)) => Some(
+            kernel::text::normalize_digits(s.trim())
+                .parse()
+                .unwrap_or(0),
+        ),
+        Some(N::Null) | None => None,
+    })
+}
+
 /// Accepts `true`/`false`, or what an HTML checkbox sends.
 pub fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
@@ -445,7 +470,7 @@ pub struct MoveInput {
     #[schema(pattern = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub due: String,
     /// Follow-up: satisfaction 1-5
-    #[serde(default, deserialize_with = "flexible_i64")]
+    #[serde(default, deserialize_with = "score_field")]
     #[schema(minimum = 1, maximum = 5)]
     pub score: Option<i64>,
 }

@@ -42,6 +42,15 @@ pub struct Global {
     /// Log filter (tracing syntax, e.g. info or jinguo=debug)
     #[arg(long, env = "JINGUO_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Take this day as today (YYYY-MM-DD) for every deadline, flag, list and date check:
+    /// for a training installation; every page says so in a banner
+    #[arg(long, env = "JINGUO_TODAY", global = true, value_parser = parse_today)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+fn parse_today(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("日期应写作 YYYY-MM-DD，如 2026-11-23：{s}"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -239,6 +248,10 @@ pub use jinguo::open;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global;
+    if let Some(d) = g.today {
+        kernel::time::set_today(d);
+        tracing::warn!(today = %d, "today is configured: deadlines and dates count from this day");
+    }
     match cli.command {
         Command::Serve(args) => {
             let (url, dir) = database_url(&g, "./jinguo-data")?;

@@ -48,9 +48,24 @@ pub fn iso_date(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-/// Today in China.
+/// The day a training installation (or a test) takes as today, set once for the process.
+static CONFIGURED_TODAY: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
+
+/// Makes `d` today for every deadline, flag, list and date check of this process (a
+/// training installation shows a fixed day; timestamps of records and the audit keep the
+/// real time). Once per process: false if today was set already to another day.
+pub fn set_today(d: NaiveDate) -> bool {
+    CONFIGURED_TODAY.get_or_init(|| d) == &d
+}
+
+/// The configured today, when there is one (pages say so in a banner).
+pub fn configured_today() -> Option<NaiveDate> {
+    CONFIGURED_TODAY.get().copied()
+}
+
+/// Today in China, or the configured day.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&china()).date_naive()
+    configured_today().unwrap_or_else(|| Utc::now().with_timezone(&china()).date_naive())
 }
 
 /// A typed date that must not lie in the future, as `YYYY-MM-DD`; empty means today.
@@ -60,7 +75,8 @@ pub fn past_or_today(raw: &str) -> Result<String, &'static str> {
         "" => Ok(iso_date(today())),
         s => match parse_date(s) {
             Some(d) if d <= today() => Ok(iso_date(d)),
-            _ => Err("field.date_invalid"),
+            Some(_) => Err("field.date_future"),
+            None => Err("field.date_invalid"),
         },
     }
 }

@@ -139,6 +139,10 @@ pub fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson, Ve
         "" => None,
         s => match kernel::time::parse_date(s) {
             Some(d) if d <= today && d >= earliest_birth() => Some(d),
+            Some(d) if d > today => {
+                errs.push(FieldError::new("birth_date", "field.date_future"));
+                None
+            }
             _ => {
                 errs.push(FieldError::new("birth_date", "field.date_invalid"));
                 None

@@ -131,9 +131,7 @@ fn matching(cipher: &Cipher, seer: &Seer, f: &Filter) -> AppResult<(String, Vec<
         if !seer.handles_restricted() {
             sql.push_str(" AND p.restricted = 0");
         }
-        let today = chrono::Utc::now()
-            .with_timezone(&kernel::time::china())
-            .date_naive();
+        let today = kernel::time::today();
         if let Ok(id) = kernel::idcard::ResidentId::parse(&q, today) {
             add(
                 " AND p.id_hash = ?",

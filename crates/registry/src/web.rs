@@ -362,14 +362,7 @@ impl ShowPage {
         let seer = Seer::of(ctx);
         let hidden = !seer.sees(&p.unit_code, p.restricted);
         let age = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d")
-            .map(|b| {
-                crate::person::age(
-                    b,
-                    chrono::Utc::now()
-                        .with_timezone(&kernel::time::china())
-                        .date_naive(),
-                )
-            })
+            .map(|b| crate::person::age(b, kernel::time::today()))
             .unwrap_or(-1);
         let p = seer.person(p);
         let memberships = if hidden { Vec::new() } else { memberships };

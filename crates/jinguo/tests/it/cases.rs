@@ -196,6 +196,24 @@ on_both!(hotline_call_to_follow_up_and_archive, |app| {
     .await;
     let r = mv(&app, &s, id, json!({"action": "follow_up", "score": 6})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A score that is no whole number is refused at its field, on the page and the API.
+    let r = mv(&app, &s, id, json!({"action": "follow_up", "score": 3.5})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["error"]["fields"][0]["field"],
+        "score",
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            &s,
+            &format!("/cases/{id}/moves"),
+            &[("action", "follow_up"), ("score", "3.5")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("满意度应为 1 至 5 分"), "{}", r.body);
     ok_move(
         &app,
         &s,
@@ -1492,3 +1510,38 @@ on_both!(
         );
     }
 );
+
+// A date in the future is refused as such, not as a malformed date.
+on_both!(a_future_date_is_refused_as_future, |app| {
+    let s = app.as_user("hot", TOWN_A, "rights_officer").await;
+    let tomorrow = kernel::time::iso_date(kernel::time::today().succ_opt().unwrap());
+    let r = app
+        .api(
+            &s,
+            Method::POST,
+            "/api/v1/cases",
+            Some(
+                json!({"channel": "visit", "type": "marriage", "received_date": tomorrow,
+                "summary": "反映婚姻纠纷", "parties": [{"role": "complainant", "name": "王秀英"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let field = &r.json()["error"]["fields"][0];
+    assert_eq!(field["field"], "received_date");
+    assert_eq!(field["message"], "日期不能晚于今天。");
+    let r = app
+        .post(
+            &s,
+            "/registry/persons/new",
+            &[
+                ("name", "王芳"),
+                ("sex", "F"),
+                ("birth_date", &tomorrow),
+                ("unit_code", VILLAGE_A),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("日期不能晚于今天。"));
+});

@@ -92,6 +92,8 @@ fn bad_input_is_named_and_exits_non_zero() {
     assert!(!ok && text.contains("数据目录"), "{text}");
     let (ok, text) = jinguo(&["serve", "--listen", "nowhere", "--data-dir", d], None);
     assert!(!ok && text.contains("监听地址无效"), "{text}");
+    let (ok, text) = jinguo(&["migrate", "--today", "2026-13-01", "--data-dir", d], None);
+    assert!(!ok && text.contains("YYYY-MM-DD"), "{text}");
 }
 
 async fn demo_story(url: String, tmp: &std::path::Path) {

@@ -137,7 +137,7 @@ on_both!(messy_sheet_with_row_errors_and_reimport, |app| {
         vec![
             (7, "id_number".into(), "id.check_digit".into()),
             (8, "name".into(), "field.required".into()),
-            (9, "birth_date".into(), "field.date_invalid".into()),
+            (9, "birth_date".into(), "field.date_future".into()),
             (9, "phone".into(), "field.phone_invalid".into()),
             (10, "unit_code".into(), "import.unit_outside".into()),
         ]

@@ -416,7 +416,11 @@ on_both!(an_import_cannot_overwrite_a_restricted_person, |app| {
     assert_eq!(done["updated"], json!(0), "{done}");
     assert_eq!(done["failed"], json!(1), "{done}");
     assert_eq!(done["errors"][0]["key"], json!("import.id_elsewhere"));
-    assert_eq!(done["errors"][0]["name"], json!("改名者"), "the row's own name");
+    assert_eq!(
+        done["errors"][0]["name"],
+        json!("改名者"),
+        "the row's own name"
+    );
     assert_eq!(stored_name(&app, seeded.person).await, NAME);
     // All or nothing: nothing written, and the summary counts the row the list names.
     let r = app

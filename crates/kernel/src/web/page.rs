@@ -115,6 +115,17 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// The banner of an installation whose today is configured (training): every page
+    /// says which day it takes as today.
+    pub fn training_banner(&self) -> Option<String> {
+        crate::time::configured_today().map(|d| {
+            self.tr.f(
+                "app.configured_today",
+                &[("date", &crate::time::iso_date(d))],
+            )
+        })
+    }
+
     /// The shell for a signed-in page; `title_key` names the page.
     pub fn new(ctx: &Ctx, active: &'static str, title: String) -> Chrome {
         Chrome::signed_in(&ctx.p, ctx.tr, active, title)
