@@ -72,6 +72,7 @@ pub const CAPABILITY: Capability = Capability {
     api: api_router,
     start: |_| {},
     tasks: tasks::tasks,
+    measures: &[],
 };
 
 fn routes() -> axum::Router<kernel::AppState> {

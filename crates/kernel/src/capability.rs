@@ -43,4 +43,6 @@ pub struct Capability {
     pub start: fn(&AppState),
     /// The account's work of this capability, for the top of the home page.
     pub tasks: TasksFn,
+    /// The figures of this capability's records.
+    pub measures: &'static [crate::measure::Measure],
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod i18n;
 pub mod idcard;
+pub mod measure;
 pub mod org;
 pub mod phone;
 pub mod scope;

@@ -11,6 +11,7 @@ pub mod ethnicity;
 pub mod export;
 pub mod household;
 pub mod import;
+pub mod measures;
 pub mod overview;
 pub mod pairing;
 pub mod person;
@@ -80,6 +81,7 @@ pub const CAPABILITY: Capability = Capability {
     api: api_router,
     start: import::job::resume_all,
     tasks: tasks::tasks,
+    measures: measures::MEASURES,
 };
 
 fn routes() -> axum::Router<kernel::AppState> {

@@ -11,6 +11,7 @@ mod categories;
 mod households;
 mod import;
 mod leaks;
+mod measures;
 
 mod catalogue;
 mod cli;

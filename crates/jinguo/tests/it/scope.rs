@@ -57,6 +57,8 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/case-types", &["get"]),
     ("/api/v1/case-partners", &["get"]),
     ("/api/v1/case-figures", &["get"]),
+    ("/api/v1/measures", &["get"]),
+    ("/api/v1/measures/{id}", &["get"]),
 ];
 
 /// Every page route (besides operations and assets, which hold no scoped data).
@@ -416,6 +418,8 @@ async fn run_case(
                 format!("/audit?unit={code}"),
                 format!("/api/v1/audit?unit={code}"),
                 format!("/accounts/new?unit={code}"),
+                format!("/api/v1/measures/registry.persons?unit={code}"),
+                format!("/api/v1/measures/registry.helpers?unit={code}&by=unit"),
             ];
             for path in &gets {
                 let r = app.api(s, Method::GET, path, None).await;

@@ -26,7 +26,9 @@ pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
         .merge(crate::accounts::web::routes())
         .merge(crate::org::web::routes())
         .merge(crate::audit::web::routes());
-    let mut api = crate::api::router();
+    let measures =
+        crate::measure::Measures::new(capabilities.iter().flat_map(|c| c.measures.iter().copied()));
+    let mut api = crate::api::router().merge(crate::measure::api::router(measures));
     for c in capabilities {
         pages = pages.merge((c.pages)());
         api = api.merge((c.api)());
