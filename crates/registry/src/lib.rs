@@ -1,6 +1,7 @@
 //! Registry (台账): the people a federation works for — persons with their resident IDs,
-//! encrypted at rest and masked on screen. Households, categories, pairing help and Excel
-//! import come next (see the note).
+//! encrypted at rest and masked on screen; their groups (重点人群) with each group's own
+//! items, households, pairing help, likely duplicates, import of ledgers and export, and
+//! the registry's figures as measures.
 
 pub mod access;
 pub mod api;

@@ -178,12 +178,7 @@ on_both!(registry_measures_roll_up_the_tree, |app| {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| {
-            (
-                g["key"].as_str().unwrap(),
-                g["value"].as_f64().unwrap(),
-            )
-        })
+        .map(|g| (g["key"].as_str().unwrap(), g["value"].as_f64().unwrap()))
         .collect();
     assert_eq!(groups, vec![("left_behind_women", 2.0), ("dibao", 1.0)]);
 

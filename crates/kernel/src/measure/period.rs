@@ -45,8 +45,8 @@ pub struct When {
     pub as_of: NaiveDate,
 }
 
-/// Reads `period` or `from`/`to` (a period named wins) and `as_of`. Without them: this
-/// year up to today, as of today. A period ending after the date counted as of is cut
+/// Reads `period` or `from`/`to` (a period named wins) and `as_of`. Without them: the
+/// year of the date counted as of, up to that date. A period ending after the date counted as of is cut
 /// there: nothing is counted before it happened.
 pub fn when(
     period: Option<&str>,
@@ -60,11 +60,13 @@ pub fn when(
         Some(p) => parse(p).ok_or_else(|| {
             AppError::Invalid(vec![FieldError::new("period", "measure.period_invalid")])
         })?,
-        None => (
-            crate::time::date_param(from, "from")?
-                .unwrap_or_else(|| NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of)),
-            crate::time::date_param(to, "to")?.unwrap_or(as_of),
-        ),
+        None => {
+            let to = crate::time::date_param(to, "to")?.unwrap_or(as_of);
+            // Without a start, the year of the end: `to=2025-06-30` is the first half of 2025.
+            let from = crate::time::date_param(from, "from")?
+                .unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
+            (from, to)
+        }
     };
     if from > to {
         return Err(AppError::Invalid(vec![FieldError::new(
@@ -105,6 +107,8 @@ mod tests {
         let w = when(Some("2026"), None, None, Some("2026-03-31")).unwrap();
         assert_eq!((w.from, w.to), (d("2026-01-01"), d("2026-03-31")));
         assert!(when(Some("2026-Q9"), None, None, None).is_err());
+        let w = when(None, None, Some("2025-06-30"), Some("2026-03-31")).unwrap();
+        assert_eq!((w.from, w.to), (d("2025-01-01"), d("2025-06-30")));
         assert!(when(
             None,
             Some("2026-05-01"),
