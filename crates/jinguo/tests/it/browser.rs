@@ -827,6 +827,30 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
             shot,
         )
         .ok();
+        // The registry's figures, drawn by the kernel's renderer: into the township by a
+        // tap, and its table downloaded.
+        click(&c, "#registry-figures").await;
+        wait_for(&c, "#figures-table").await;
+        click(&c, "#figures-table a[href*='unit=430523100']").await;
+        wait_query(&c, "unit=430523100").await;
+        wait_contains(&c, "#figures-period", "塘渡口镇").await;
+        assert!(text(&c, "#figures-table").await.contains("大岭社区"));
+        let fits = c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "{w}x{h}: registry figures"
+        );
+        click(&c, "#figures-xlsx").await;
+        let book = downloaded(downloads.path(), "figures-registry-430523100.xlsx").await;
+        let rows = sheet(&book);
+        assert_eq!(rows[2][0], "塘渡口镇", "{rows:?}");
         c.close().await.unwrap();
     }
 });

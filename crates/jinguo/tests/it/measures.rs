@@ -308,3 +308,77 @@ on_both!(registry_measures_roll_up_the_tree, |app| {
         .iter()
         .any(|m| m["id"] == "registry.visit_coverage" && m["kind"] == "ratio"));
 });
+
+// The figures page: the set's measures as a table rolled up the tree (each unit below a
+// link to its own figures), a chart drawn by the template, the definitions, and the same
+// table as .xlsx opened back.
+on_both!(the_figures_page_shows_any_set_of_measures, |app| {
+    let county = app.as_user("county", COUNTY, "county_admin").await;
+    for (name, unit) in [("陈淑珍", VILLAGE_A), ("王秀英", VILLAGE_A)] {
+        let r = app
+            .api(
+                &county,
+                Method::POST,
+                "/api/v1/persons",
+                Some(json!({"name": name, "sex": "F", "birth_date": "1970-01-01", "unit_code": unit})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let page = app.get(Some(&county), "/figures?set=registry").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let town_name: String = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+        .bind(TOWN_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains(&format!(
+            "?set=registry&#38;unit={TOWN_A}\">{town_name}</a>"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<svg") && page.body.contains(&town_name));
+    assert!(page.body.contains("结对走访覆盖率＝"), "definitions shown");
+    assert!(page.body.contains(&format!("data-unit=\"{TOWN_A}\"")));
+    // Drilled into the township by its name: its villages.
+    let page = app
+        .get(
+            Some(&county),
+            &format!("/figures?set=registry&unit={town_name}"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("data-unit=\"{VILLAGE_A}\"")));
+    // A name that is no unit of hers keeps the page and says so.
+    let page = app
+        .get(Some(&county), "/figures?set=registry&unit=不存在镇")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"unit-unmatched\""));
+    // A set that does not exist is a 404 page, a bad period a message.
+    assert_eq!(
+        app.get(Some(&county), "/figures?set=nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .get(Some(&county), "/figures?set=registry&period=2026-Q9")
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The .xlsx holds the same numbers.
+    let r = app
+        .get(
+            Some(&county),
+            &format!("/figures.xlsx?set=registry&unit={TOWN_A}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = sheet(&r.raw);
+    assert_eq!(rows[1][0], "单位");
+    assert!(rows[1][1].starts_with("在册人员"), "{:?}", rows[1]);
+    assert_eq!(rows[2][0], town_name);
+    assert_eq!(rows[2][1], "2");
+    let village = rows.iter().find(|r| r[0] != town_name && r[1] == "2");
+    assert!(village.is_some(), "{rows:?}");
+});

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod period;
+pub mod web;
 
 use chrono::NaiveDate;
 use futures_util::future::BoxFuture;

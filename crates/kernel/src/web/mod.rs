@@ -20,14 +20,15 @@ use crate::state::AppState;
 /// that apply to all of them.
 pub fn app(state: AppState, capabilities: &[crate::Capability]) -> Router {
     let tasks: Vec<crate::capability::TasksFn> = capabilities.iter().map(|c| c.tasks).collect();
+    let measures =
+        crate::measure::Measures::new(capabilities.iter().flat_map(|c| c.measures.iter().copied()));
     let mut pages = Router::new()
         .merge(home::routes(tasks))
         .merge(crate::auth::login::routes())
         .merge(crate::accounts::web::routes())
         .merge(crate::org::web::routes())
-        .merge(crate::audit::web::routes());
-    let measures =
-        crate::measure::Measures::new(capabilities.iter().flat_map(|c| c.measures.iter().copied()));
+        .merge(crate::audit::web::routes())
+        .merge(crate::measure::web::routes(measures.clone()));
     let mut api = crate::api::router().merge(crate::measure::api::router(measures));
     for c in capabilities {
         pages = pages.merge((c.pages)());
