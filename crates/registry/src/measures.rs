@@ -17,30 +17,35 @@ pub const MEASURES: &[Measure] = &[
         unit: MeasureUnit::Persons,
         kind: Kind::Additive(persons),
         dims: &[Dim::Sex],
+        records: Some(persons_of),
     },
     Measure {
         id: "registry.group_members",
         unit: MeasureUnit::Persons,
         kind: Kind::Additive(group_members),
         dims: &[Dim::Category],
+        records: Some(persons_of),
     },
     Measure {
         id: "registry.households",
         unit: MeasureUnit::Households,
         kind: Kind::Additive(households),
         dims: &[],
+        records: Some(households_of),
     },
     Measure {
         id: "registry.pairings",
         unit: MeasureUnit::Pairs,
         kind: Kind::Additive(pairings),
         dims: &[],
+        records: None,
     },
     Measure {
         id: "registry.pairings_visited",
         unit: MeasureUnit::Pairs,
         kind: Kind::Additive(pairings_visited),
         dims: &[],
+        records: None,
     },
     Measure {
         id: "registry.visit_coverage",
@@ -50,20 +55,31 @@ pub const MEASURES: &[Measure] = &[
             den: "registry.pairings",
         },
         dims: &[],
+        records: None,
     },
     Measure {
         id: "registry.visits",
         unit: MeasureUnit::Times,
         kind: Kind::Additive(visits),
         dims: &[Dim::Month],
+        records: None,
     },
     Measure {
         id: "registry.helpers",
         unit: MeasureUnit::Persons,
         kind: Kind::Distinct(helpers),
         dims: &[],
+        records: None,
     },
 ];
+
+fn persons_of(unit: &str) -> String {
+    format!("/registry/persons?unit={unit}")
+}
+
+fn households_of(unit: &str) -> String {
+    format!("/registry/households?unit={unit}")
+}
 
 /// The first moment after the day asked, in the stored milliseconds.
 fn end_of(ask: &Ask) -> i64 {

@@ -351,6 +351,14 @@ on_both!(the_figures_page_shows_any_set_of_measures, |app| {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("data-unit=\"{VILLAGE_A}\"")));
+    // A count links to the records behind it.
+    assert!(
+        page.body.contains(&format!(
+            "href=\"/registry/persons?unit={VILLAGE_A}\">2</a>"
+        )),
+        "{}",
+        page.body
+    );
     // A name that is no unit of hers keeps the page and says so.
     let page = app
         .get(Some(&county), "/figures?set=registry&unit=不存在镇")

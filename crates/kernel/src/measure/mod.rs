@@ -162,6 +162,9 @@ pub struct Measure {
     pub kind: Kind,
     /// The breakdowns besides the units below (offered by every measure).
     pub dims: &'static [Dim],
+    /// The page listing the records behind a unit's value, for a unit code (figures link
+    /// to it; the list keeps to the reader's scope).
+    pub records: Option<fn(&str) -> String>,
 }
 
 impl Measure {

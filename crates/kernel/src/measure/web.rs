@@ -68,6 +68,8 @@ pub struct Table {
 }
 
 pub struct Column {
+    /// The list of the records behind a unit's value.
+    pub records: Option<fn(&str) -> String>,
     pub id: String,
     pub name: String,
     pub definition: String,
@@ -174,7 +176,9 @@ pub async fn table(
         as_of: first.as_of.clone(),
         columns: figures
             .iter()
-            .map(|f| Column {
+            .zip(&of_set)
+            .map(|(f, m)| Column {
+                records: m.records,
                 id: f.measure.id.clone(),
                 name: f.measure.name.clone(),
                 definition: f.measure.definition.clone(),
@@ -274,6 +278,13 @@ impl FiguresPage {
 
     fn show(&self, v: &Value, i: &usize) -> String {
         show(v, self.t.columns[*i].unit)
+    }
+
+    /// The records behind a value, for a count that is not nothing.
+    fn record_link(&self, i: &usize, code: &str, v: &Value) -> Option<String> {
+        let records = self.t.columns[*i].records?;
+        v.value.filter(|x| *x > 0.0 && v.num.is_none())?;
+        Some(records(code))
     }
 
     fn label(&self, i: &usize) -> &str {
