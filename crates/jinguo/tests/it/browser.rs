@@ -306,14 +306,7 @@ on_both!(county_creates_village_account_in_browser, |app| {
     // On a phone the same page fits the screen: no sideways scrolling.
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/org/{VILLAGE_A}")).await.unwrap();
-    let overflow = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(overflow, serde_json::Value::Bool(true));
+    assert!(fits_width(&c).await, "the village's page on a phone");
     let shot = c.screenshot().await.unwrap();
     std::fs::write(std::env::temp_dir().join("jinguo-browser-phone.png"), shot).ok();
     c.close().await.unwrap();
@@ -625,6 +618,17 @@ on_both!(
 
 /// Whether every checkbox and radio of the page sits on the line of its own text, before
 /// it (not centred above it, not floating between two lines).
+/// Whether the page fits the window's width (no sideways scroll).
+async fn fits_width(c: &Client) -> bool {
+    c.execute(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+        vec![],
+    )
+    .await
+    .unwrap()
+        == serde_json::Value::Bool(true)
+}
+
 async fn boxes_beside_their_text(c: &Client) -> bool {
     let r = c
         .execute(
@@ -809,18 +813,7 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         click(&c, "table.figures a[href*='unit=430523100']").await;
         wait_query(&c, "unit=430523100").await;
         wait_contains(&c, "#figures-period", "塘渡口镇").await;
-        let fits = c
-            .execute(
-                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            fits,
-            serde_json::Value::Bool(true),
-            "{w}x{h}: no sideways scroll"
-        );
+        assert!(fits_width(&c).await, "{w}x{h}: no sideways scroll");
         let shot = c.screenshot().await.unwrap();
         std::fs::write(
             std::env::temp_dir().join(format!("jinguo-figures-{w}.png")),
@@ -835,18 +828,7 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         wait_query(&c, "unit=430523100").await;
         wait_contains(&c, "#figures-period", "塘渡口镇").await;
         assert!(text(&c, "#figures-table").await.contains("大岭社区"));
-        let fits = c
-            .execute(
-                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            fits,
-            serde_json::Value::Bool(true),
-            "{w}x{h}: registry figures"
-        );
+        assert!(fits_width(&c).await, "{w}x{h}: registry figures");
         click(&c, "#figures-xlsx").await;
         let book = downloaded(downloads.path(), "figures-registry-430523100.xlsx").await;
         let rows = sheet(&book);
