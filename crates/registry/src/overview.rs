@@ -96,14 +96,19 @@ async fn overview_page(
     for u in kernel::org::store::children(db, scope, scope.unit(), 2000, 0).await? {
         names.insert(u.code, u.name);
     }
+    // This month's persons are those from the month's first registry number on: a number
+    // every index entry holds, where `created_at` made the count read every person row.
+    let first = crate::tasks::first_number_since(db, month_start)
+        .await?
+        .unwrap_or(i64::MAX);
     let counted = sqlx::query(&format!(
         "SELECT substr(unit_code, 1, {len}), COUNT(*), \
-         SUM(CASE WHEN created_at >= $3 THEN 1 ELSE 0 END) FROM persons \
+         SUM(CASE WHEN id >= $3 THEN 1 ELSE 0 END) FROM persons \
          WHERE unit_code >= $1 AND unit_code < $2 AND status = 'active' GROUP BY 1"
     ))
     .bind(scope.lo())
     .bind(scope.hi())
-    .bind(month_start)
+    .bind(first)
     .fetch_all(db.pool())
     .await?;
     let cats = crate::category::store::list(db).await?;

@@ -95,7 +95,7 @@ pub async fn registered_since(
 }
 
 /// The smallest registry number of a person registered at or after `from`, if any.
-async fn first_number_since(db: &kernel::db::Db, from: i64) -> AppResult<Option<i64>> {
+pub async fn first_number_since(db: &kernel::db::Db, from: i64) -> AppResult<Option<i64>> {
     let next = |id: i64| {
         sqlx::query_as::<_, (i64, i64)>(
             "SELECT id, created_at FROM persons WHERE id >= $1 ORDER BY id LIMIT 1",

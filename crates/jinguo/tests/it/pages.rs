@@ -739,4 +739,14 @@ on_both!(registered_this_month_counts_by_number, |app| {
     );
     let home = app.get(Some(&s), "/").await;
     assert!(home.body.contains("<b>4</b> 人本月新登记"), "{}", home.body);
+    // The township's overview counts the same way: 5 persons in 大岭, 3 of them new.
+    let r = app.get(Some(&s), "/registry/overview").await;
+    let row = r
+        .body
+        .split("<tr>")
+        .find(|row| row.contains(&format!("unit={VILLAGE_A}\"")))
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .to_string();
+    assert!(row.contains(&format!("unit={VILLAGE_A}\">5</a>")), "{row}");
+    assert!(row.contains("sort=newest\">3</a>"), "{row}");
 });
