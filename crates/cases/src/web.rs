@@ -1176,30 +1176,31 @@ pub fn bar_chart(tr: kernel::i18n::Tr, groups: &[figures::Group]) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let row = 22;
+    // As wide as a phone's page, so that 14-unit text stays at least 12 px there.
+    let row = 24;
     let height = row * groups.len() as i64 + 24;
     let mut svg = format!(
-        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 640 {height}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <rect x=\"160\" y=\"4\" width=\"10\" height=\"10\" fill=\"#c9d6e8\"/><text x=\"174\" y=\"13\" font-size=\"11\">{}</text>\
-         <rect x=\"260\" y=\"4\" width=\"10\" height=\"10\" fill=\"#b03a48\"/><text x=\"274\" y=\"13\" font-size=\"11\">{}</text>",
+        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 360 {height}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <rect x=\"110\" y=\"4\" width=\"12\" height=\"12\" fill=\"#c9d6e8\"/><text x=\"126\" y=\"15\" font-size=\"14\">{}</text>\
+         <rect x=\"210\" y=\"4\" width=\"12\" height=\"12\" fill=\"#b03a48\"/><text x=\"226\" y=\"15\" font-size=\"14\">{}</text>",
         xml_escape(tr.s("figures.received")),
         xml_escape(tr.s("figures.closed"))
     );
     for (i, g) in groups.iter().enumerate() {
-        let y = 22 + row * i as i64;
-        let w = |n: i64| n * 400 / max;
+        let y = 24 + row * i as i64;
+        let w = |n: i64| n * 190 / max;
         svg.push_str(&format!(
-            "<text x=\"154\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\
-             <rect x=\"160\" y=\"{y}\" width=\"{}\" height=\"16\" fill=\"#c9d6e8\"/>\
-             <rect x=\"160\" y=\"{}\" width=\"{}\" height=\"8\" fill=\"#b03a48\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
-            y + 12,
-            xml_escape(&g.label.chars().take(12).collect::<String>()),
+            "<text x=\"104\" y=\"{}\" font-size=\"14\" text-anchor=\"end\">{}</text>\
+             <rect x=\"110\" y=\"{y}\" width=\"{}\" height=\"18\" fill=\"#c9d6e8\"/>\
+             <rect x=\"110\" y=\"{}\" width=\"{}\" height=\"9\" fill=\"#b03a48\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"14\">{}</text>",
+            y + 14,
+            xml_escape(&g.label.chars().take(7).collect::<String>()),
             w(g.figure.counts.received),
-            y + 4,
+            y + 5,
             w(g.figure.counts.closed),
-            166 + w(g.figure.counts.received),
-            y + 12,
+            116 + w(g.figure.counts.received),
+            y + 14,
             g.figure.counts.received
         ));
     }

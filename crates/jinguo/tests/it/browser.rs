@@ -629,6 +629,19 @@ async fn fits_width(c: &Client) -> bool {
         == serde_json::Value::Bool(true)
 }
 
+/// Whether every chart on the page has text of at least 12 px as drawn (its font size
+/// times the chart's scale on the screen).
+async fn chart_text_readable(c: &Client) -> bool {
+    c.execute(
+        "const t = Array.from(document.querySelectorAll('svg.chart text'));\
+         return t.length > 0 && t.every(x => x.getScreenCTM().a * parseFloat(getComputedStyle(x).fontSize) >= 12);",
+        vec![],
+    )
+    .await
+    .unwrap()
+        == serde_json::Value::Bool(true)
+}
+
 async fn boxes_beside_their_text(c: &Client) -> bool {
     let r = c
         .execute(
@@ -814,6 +827,7 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         wait_query(&c, "unit=430523100").await;
         wait_contains(&c, "#figures-period", "塘渡口镇").await;
         assert!(fits_width(&c).await, "{w}x{h}: no sideways scroll");
+        assert!(chart_text_readable(&c).await, "{w}x{h}: case chart labels");
         let shot = c.screenshot().await.unwrap();
         std::fs::write(
             std::env::temp_dir().join(format!("jinguo-figures-{w}.png")),
@@ -829,6 +843,10 @@ on_both!(daily_flows_on_a_phone_and_an_office_pc, |app| {
         wait_contains(&c, "#figures-period", "塘渡口镇").await;
         assert!(text(&c, "#figures-table").await.contains("大岭社区"));
         assert!(fits_width(&c).await, "{w}x{h}: registry figures");
+        assert!(
+            chart_text_readable(&c).await,
+            "{w}x{h}: registry chart labels"
+        );
         click(&c, "#figures-xlsx").await;
         let book = downloaded(downloads.path(), "figures-registry-430523100.xlsx").await;
         let rows = sheet(&book);

@@ -210,10 +210,14 @@ pub struct Chart {
     pub bar_x: i64,
 }
 
-/// Room for the labels and for the bars, in the chart's own units (it scales to the page).
-const LABEL_WIDTH: i64 = 200;
-const BAR_SPACE: i64 = 380;
+/// Room for the labels and for the bars, in the chart's own units. The chart is as wide
+/// as a phone's page, so that its 14-unit text stays at least 12 px there (it scales up to
+/// at most 560 px elsewhere).
+const LABEL_WIDTH: i64 = 110;
+const BAR_SPACE: i64 = 190;
 const ROW: i64 = 28;
+/// Characters of a label that fit its room.
+const LABEL_CHARS: usize = 7;
 
 impl Chart {
     pub fn of(t: &Table, column: usize) -> Option<Chart> {
@@ -232,7 +236,7 @@ impl Chart {
             .map(|(i, r)| {
                 let v = r.values[column].value.unwrap_or(0.0);
                 Bar {
-                    label: r.unit_name.clone(),
+                    label: r.unit_name.chars().take(LABEL_CHARS).collect(),
                     value: show(&r.values[column], col.unit),
                     y: i as i64 * ROW,
                     width: if max > 0.0 {
