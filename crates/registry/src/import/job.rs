@@ -15,12 +15,12 @@ use kernel::scope::Scope;
 use kernel::state::AppState;
 use sqlx::Row;
 
-use kernel::org::pick::{Directory, Miss};
+use kernel::org::pick::Directory;
 
+use super::check::{Checker, Ready};
+use super::group::{join_rows, Join};
 use super::sheet::{self, RowInput};
 use crate::access::Seer;
-use crate::category::model::Category;
-use crate::person::{validate, ValidPerson};
 use crate::store::{Bulk, Stored};
 
 /// Rows written per transaction. Each commit writes every page a batch touched, and the
@@ -37,16 +37,7 @@ const PART: usize = 5_000;
 /// Row errors kept for the page and the report (the count is always exact).
 pub const MAX_ERRORS_KEPT: usize = 20_000;
 
-/// One problem of one row: the spreadsheet row number, the field and the catalogue key.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    pub field: String,
-    pub key: String,
-    /// The name written on the row, to tell the row by ("第 6 行（陈淑珍）")
-    #[serde(default)]
-    pub name: String,
-}
+pub use super::check::RowError;
 
 /// An import job as pages and API show it.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -248,102 +239,6 @@ async fn finish(
     Ok(())
 }
 
-/// Checks rows in file order, part by part: field rules, the residence read as a village
-/// of the area (by name or code), the group's items, an ID twice in the file (remembered
-/// across parts).
-struct Checker {
-    villages: Directory,
-    /// The group the rows join, whose items each row must fill as it requires.
-    group: Option<Category>,
-    /// The IDs met so far, by [`kernel::idcard::ResidentId::number`].
-    seen: HashSet<u64>,
-    today: chrono::NaiveDate,
-}
-
-/// A row that passed its checks: the person, and the group's items when there is a group.
-type Checked = (ValidPerson, Option<Attrs>);
-
-impl Checker {
-    fn new(villages: Directory, group: Option<Category>) -> Checker {
-        Checker {
-            villages,
-            group,
-            seen: HashSet::new(),
-            today: kernel::time::today(),
-        }
-    }
-
-    fn check(&mut self, inputs: &mut [(usize, RowInput)]) -> (Vec<Option<Checked>>, Vec<RowError>) {
-        let mut errors = Vec::new();
-        let valid = inputs
-            .iter_mut()
-            .map(|(row, input)| {
-                let mut errs: Vec<(String, &'static str)> = Vec::new();
-                let unit = input.person.unit_code.trim().to_string();
-                if !unit.is_empty() {
-                    match self.villages.resolve(&unit) {
-                        Ok(code) => input.person.unit_code = code,
-                        Err(Miss::None) => errs.push(("unit_code".into(), "import.unit_outside")),
-                        Err(Miss::Many) => errs.push(("unit_code".into(), "import.unit_ambiguous")),
-                    }
-                }
-                let v = match validate(&input.person, self.today) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        // The residence's own message says more than a required field's.
-                        errs.extend(
-                            e.into_iter()
-                                .filter(|f| f.field != "unit_code" || unit.is_empty())
-                                .map(|f| (f.field, f.key)),
-                        );
-                        None
-                    }
-                };
-                let attrs = match &self.group {
-                    Some(g) => match g.check_attrs(&input.attrs) {
-                        Ok(a) => Some(a),
-                        Err(e) => {
-                            errs.extend(e.into_iter().map(|f| (f.field, f.key)));
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                if let Some(id) = v.as_ref().and_then(|v| v.id.as_ref()) {
-                    if !self.seen.insert(id.number()) {
-                        errs.push(("id_number".into(), "import.duplicate_in_file"));
-                    }
-                }
-                let name: String = kernel::text::clean_text(&input.person.name)
-                    .chars()
-                    .take(20)
-                    .collect();
-                for (field, key) in &errs {
-                    errors.push(RowError {
-                        row: *row,
-                        field: field.clone(),
-                        key: key.to_string(),
-                        name: name.clone(),
-                    });
-                }
-                match v {
-                    Some(v) if errs.is_empty() => Some((v, attrs)),
-                    _ => None,
-                }
-            })
-            .collect();
-        (valid, errors)
-    }
-}
-
-/// A valid row ready to be written.
-struct Ready {
-    row: usize,
-    stored: Stored,
-    /// The group's items, when the rows join a group.
-    attrs: Option<Attrs>,
-}
-
 /// A part of the file, checked and encrypted.
 struct Part {
     /// Index in the file's rows after the part's last row.
@@ -461,66 +356,6 @@ struct Written {
     errors: Vec<RowError>,
 }
 
-/// A group's items as stored with a membership.
-type Attrs = serde_json::Map<String, serde_json::Value>;
-
-/// The group an import's rows join, and who it is recorded as.
-struct Join {
-    code: String,
-    actor: String,
-    today: String,
-}
-
-/// Puts a person in the group with the ledger's items, or, when she is in it already,
-/// sets the items the ledger fills (the others are kept). Unchanged items write nothing.
-async fn join_group(
-    tx: &mut WriteTx,
-    join: &Join,
-    person_id: i64,
-    unit_code: &str,
-    attrs: &Attrs,
-) -> AppResult<bool> {
-    use crate::category::store as cat;
-    let existing = sqlx::query(
-        "SELECT id, version, attrs FROM person_categories WHERE person_id = $1 AND category_code = $2 \
-         AND status = 'active'",
-    )
-    .bind(person_id)
-    .bind(&join.code)
-    .fetch_optional(&mut ***tx)
-    .await?;
-    match existing {
-        Some(m) => {
-            let (id, version): (i64, i64) = (m.get(0), m.get(1));
-            let old: Attrs = serde_json::from_str(&m.get::<String, _>(2)).unwrap_or_default();
-            let mut merged = old.clone();
-            merged.extend(attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
-            if merged == old {
-                return Ok(false);
-            }
-            if !cat::update_membership(tx, id, version, &merged, None, "active").await? {
-                return Err(AppError::Conflict("person.changed"));
-            }
-            cat::add_event(tx, id, &join.actor, "update", "active", &merged, "").await?;
-        }
-        None => {
-            let id = cat::insert_membership(
-                tx,
-                &cat::NewMembership {
-                    person_id,
-                    code: &join.code,
-                    unit_code,
-                    attrs,
-                    start_date: &join.today,
-                },
-            )
-            .await?;
-            cat::add_event(tx, id, &join.actor, "start", "active", attrs, "").await?;
-        }
-    }
-    Ok(true)
-}
-
 /// Writes valid rows: a person already registered (same resident ID, or same name, birth
 /// date and village when there is no ID) is updated, the others inserted together. An update
 /// passes the registry's one permission check ([`Seer::may_change`], as an edit does): an ID
@@ -582,48 +417,6 @@ async fn write_batch(
         w.grouped = join_rows(tx, join, rows, &w.errors).await?;
     }
     Ok(w)
-}
-
-/// The written rows of a batch join the group: each found by its resident ID, or by name,
-/// birth date and village as the write found her. Rows refused while writing do not.
-async fn join_rows(
-    tx: &mut WriteTx,
-    join: &Join,
-    rows: &[Ready],
-    refused: &[RowError],
-) -> AppResult<i64> {
-    let refused: HashSet<usize> = refused.iter().map(|e| e.row).collect();
-    let rows: Vec<&Ready> = rows
-        .iter()
-        .filter(|r| r.attrs.is_some() && !refused.contains(&r.row))
-        .collect();
-    let hashes: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.stored.id_hash().map(str::to_string))
-        .collect();
-    let by_hash = crate::store::by_id_hashes(tx, &hashes).await?;
-    let mut n = 0;
-    for r in rows {
-        let found = match r.stored.id_hash() {
-            Some(h) => by_hash.get(h).map(|p| (p.0, p.1.clone())),
-            None => sqlx::query(
-                "SELECT id, unit_code FROM persons WHERE name = $1 AND birth_date = $2 AND unit_code = $3 \
-                 AND status = 'active' AND id_hash IS NULL ORDER BY id LIMIT 1",
-            )
-            .bind(r.stored.name())
-            .bind(r.stored.birth_date())
-            .bind(r.stored.unit_code())
-            .fetch_optional(&mut ***tx)
-            .await?
-            .map(|p| (p.get(0), p.get(1))),
-        };
-        if let (Some((id, unit)), Some(attrs)) = (found, &r.attrs) {
-            if join_group(tx, join, id, &unit, attrs).await? {
-                n += 1;
-            }
-        }
-    }
-    Ok(n)
 }
 
 /// A transaction of an import job, open across the parts it writes.

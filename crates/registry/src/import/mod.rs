@@ -4,6 +4,8 @@
 //! the template, and runs the background import job that writes them.
 
 pub mod api;
+mod check;
+mod group;
 pub mod job;
 pub mod sheet;
 pub mod template;
