@@ -367,11 +367,7 @@ pub fn flags(state: State, decided: bool, dl: &Deadlines, d: NaiveDate) -> Flags
 
 /// A rate `num / den` rounded half-up to 4 decimals, `None` when `den` is 0.
 pub fn rate(num: i64, den: i64) -> Option<f64> {
-    if den <= 0 || num < 0 {
-        return None;
-    }
-    let scaled = (num as i128 * 20_000 + den as i128) / (2 * den as i128);
-    Some(scaled as f64 / 10_000.0)
+    kernel::measure::ratio(num, den)
 }
 
 /// One question of the danger assessment of a domestic-violence case, with its weight.

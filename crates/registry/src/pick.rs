@@ -94,11 +94,7 @@ pub enum PersonPick {
     Refused(&'static str, Vec<PersonChoice>),
 }
 
-/// `… #123`: the registry number a chosen suggestion carries.
-pub fn chosen_number(text: &str) -> Option<i64> {
-    let (_, n) = text.rsplit_once('#')?;
-    kernel::text::normalize_digits(n).parse().ok()
-}
+pub use kernel::web::pick::chosen_number;
 
 /// Reads what was typed or chosen in a person field.
 pub async fn resolve(state: &AppState, ctx: &Ctx, typed: &str) -> AppResult<PersonPick> {

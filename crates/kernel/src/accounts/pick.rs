@@ -9,8 +9,9 @@ use sqlx::Row;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::scope::Scope;
-use crate::text::{clean_text, like_escape, normalize_digits};
+use crate::text::{clean_text, like_escape};
 use crate::web::page::Suggestion;
+use crate::web::pick::chosen_number;
 
 /// How many accounts a picker offers at once.
 pub const MAX_CHOICES: i64 = 20;
@@ -90,12 +91,6 @@ pub enum AccountPick {
     One(AccountChoice),
     /// Not one account: the catalogue key and the accounts it could mean.
     Refused(&'static str, Vec<AccountChoice>),
-}
-
-/// `… #12`: the number a chosen suggestion carries.
-fn chosen_number(text: &str) -> Option<i64> {
-    let (_, n) = text.rsplit_once('#')?;
-    normalize_digits(n.trim()).parse().ok()
 }
 
 /// Reads what was typed or chosen in an account field.

@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use serde::Serialize;
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -204,24 +203,27 @@ pub async fn get_measure(
     Ok(Json(evaluate(&state, &measures, &m, &ask, ctx.tr).await?))
 }
 
+/// Units one level below a unit, at most (more is no table anyone reads).
+const MAX_UNITS_BELOW: i64 = 10_000;
+
 /// A unit and the units one level below it, with their names.
 async fn unit_and_children(
     state: &AppState,
     unit: &str,
 ) -> AppResult<(String, Vec<(String, String)>)> {
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
-        .bind(unit)
-        .fetch_optional(state.db().pool())
-        .await?;
-    let children =
-        sqlx::query("SELECT code, name FROM org_units WHERE parent_code = $1 ORDER BY code")
-            .bind(unit)
-            .fetch_all(state.db().pool())
-            .await?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-    Ok((name.unwrap_or_default(), children))
+    let scope = crate::scope::Scope::of_unit(unit);
+    let name = match crate::org::store::get(state.db(), &scope, unit).await {
+        Ok(u) => u.name,
+        // The root of the tree is no unit of its own.
+        Err(AppError::NotFound) => String::new(),
+        Err(e) => return Err(e),
+    };
+    let children = crate::org::store::children(state.db(), &scope, unit, MAX_UNITS_BELOW, 0)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    Ok((name, children))
 }
 
 /// Sums of an additive measure: the total, by unit below, by breakdown key.

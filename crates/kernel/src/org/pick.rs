@@ -307,6 +307,8 @@ pub enum Miss {
 /// with its group after it) without asking the database for each row.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
+    /// The units, in the order given (code order when loaded).
+    units: Vec<UnitChoice>,
     codes: std::collections::HashSet<String>,
     /// Name -> (code, name of the unit above).
     by_name: std::collections::HashMap<String, Vec<(String, String)>>,
@@ -317,6 +319,7 @@ impl Directory {
     pub fn new(units: impl IntoIterator<Item = UnitChoice>) -> Directory {
         let mut d = Directory::default();
         for u in units {
+            d.units.push(u.clone());
             d.codes.insert(u.code.clone());
             if !u.parent_name.is_empty() && !d.parents.contains(&u.parent_name) {
                 d.parents.push(u.parent_name.clone());
@@ -343,6 +346,10 @@ impl Directory {
         .fetch_all(db.pool())
         .await?;
         Ok(Directory::new(rows.iter().map(choice)))
+    }
+
+    pub fn units(&self) -> &[UnitChoice] {
+        &self.units
     }
 
     pub fn contains(&self, code: &str) -> bool {

@@ -176,3 +176,10 @@ impl UnitInputs {
         f
     }
 }
+
+/// `… #123`: the number a chosen suggestion of a person or account picker carries at its
+/// end, so that the server knows which of two 王红梅 was chosen.
+pub fn chosen_number(text: &str) -> Option<i64> {
+    let (_, n) = text.rsplit_once('#')?;
+    crate::text::normalize_digits(n.trim()).parse().ok()
+}

@@ -11,10 +11,9 @@ use kernel::auth::{Can, Ctx};
 use kernel::error::{AppError, AppResult};
 use kernel::state::AppState;
 use kernel::web::page::{render, render_with, see_other, Chrome};
-use sqlx::Row;
 
 use kernel::i18n::Tr;
-use kernel::org::pick::UnitChoice;
+use kernel::org::pick::Directory;
 
 use super::job::{self, Job, RowError};
 use super::sheet::{SheetError, MAX_BYTES};
@@ -56,26 +55,12 @@ async fn template(
         },
         None => None,
     };
-    let rows = sqlx::query(
-        "SELECT u.code, u.name, COALESCE(p.name, '') FROM org_units u \
-         LEFT JOIN org_units p ON p.code = u.parent_code \
-         WHERE u.code >= $1 AND u.code < $2 AND u.level = 5 AND u.kind = 'territorial' \
-         ORDER BY u.code LIMIT $3",
-    )
-    .bind(ctx.scope.lo())
-    .bind(ctx.scope.hi())
-    .bind(super::template::MAX_VILLAGES_LISTED as i64)
-    .fetch_all(state.db().pool())
-    .await?;
-    let villages: Vec<UnitChoice> = rows
-        .iter()
-        .map(|r| UnitChoice {
-            code: r.get(0),
-            name: r.get(1),
-            parent_name: r.get(2),
-        })
-        .collect();
-    let bytes = super::template::build(ctx.tr, &villages, group.as_ref())
+    let villages = Directory::load(state.db(), &ctx.scope, 5).await?;
+    let villages = &villages.units()[..villages
+        .units()
+        .len()
+        .min(super::template::MAX_VILLAGES_LISTED)];
+    let bytes = super::template::build(ctx.tr, villages, group.as_ref())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
     let name = match &group {
         Some(g) => format!("jinguo-template-{}.xlsx", g.code),
