@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -14,6 +14,7 @@ use kernel::auth::Can;
 use kernel::error::AppResult;
 use kernel::state::AppState;
 use kernel::web::page::{query_string, render, Chrome};
+use kernel::web::pick::UnitFilterField;
 use sqlx::Row;
 
 pub fn routes() -> Router<AppState> {
@@ -38,6 +39,13 @@ struct OverviewPage {
     groups: Vec<(String, String)>,
     rows: Vec<UnitRow>,
     total: UnitRow,
+    unit: UnitFilterField,
+}
+
+#[derive(serde::Deserialize)]
+struct OverviewQuery {
+    /// A unit of the scope, by name or code
+    unit: Option<String>,
 }
 
 impl OverviewPage {
@@ -48,6 +56,16 @@ impl OverviewPage {
             ("sort", newest.then_some("newest")),
         ]);
         format!("/registry/persons?{q}")
+    }
+
+    /// A unit below that has units below it: its own overview.
+    fn drill(&self, unit: &str) -> Option<String> {
+        child_len(unit).filter(|_| unit.len() < 12).map(|_| {
+            format!(
+                "/registry/overview?{}",
+                query_string(&[("unit", Some(unit))])
+            )
+        })
     }
 
     fn group_cells<'a>(&'a self, r: &'a UnitRow) -> Vec<(&'a str, &'a str, i64)> {
@@ -77,9 +95,22 @@ fn child_len(code: &str) -> Option<usize> {
 async fn overview_page(
     State(state): State<AppState>,
     Can(ctx, ..): Can<need::ViewOrg>,
+    Query(q): Query<OverviewQuery>,
 ) -> AppResult<Response> {
     let db = state.db();
-    let scope = &ctx.scope;
+    // A unit below hers (typed by name too, or tapped in a row): its own overview.
+    let picked = kernel::org::pick::filter(db, &ctx.scope, q.unit.as_deref()).await?;
+    let (scope, unit_name) = match &picked.unit {
+        Some(u) => (kernel::scope::Scope::of_unit(&u.code), u.label()),
+        None => (ctx.scope.clone(), ctx.p.unit_name.clone()),
+    };
+    let unit = UnitFilterField::new(ctx.tr, picked, |code| {
+        format!(
+            "/registry/overview?{}",
+            query_string(&[("unit", Some(code))])
+        )
+    });
+    let scope = &scope;
     let root = if scope.unit() == kernel::org::model::ROOT_CODE {
         ""
     } else {
@@ -156,7 +187,7 @@ async fn overview_page(
         }
     }
     let rows: Vec<UnitRow> = rows.into_values().collect();
-    let mut total = blank(scope.unit(), ctx.p.unit_name.clone());
+    let mut total = blank(scope.unit(), unit_name);
     for r in &rows {
         total.persons += r.persons;
         total.this_month += r.this_month;
@@ -169,6 +200,7 @@ async fn overview_page(
         groups: shown,
         rows,
         total,
+        unit,
     };
     Ok(render(&page))
 }

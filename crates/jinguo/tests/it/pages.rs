@@ -739,6 +739,44 @@ on_both!(registered_this_month_counts_by_number, |app| {
     );
     let home = app.get(Some(&s), "/").await;
     assert!(home.body.contains("<b>4</b> 人本月新登记"), "{}", home.body);
+    // The county's overview: each township a link into its own overview, which counts the
+    // same way; a township typed by name is found, a name that is no unit says so.
+    let county = app.as_user("county", COUNTY, "county_admin").await;
+    let r = app.get(Some(&county), "/registry/overview").await;
+    assert!(
+        r.body
+            .contains(&format!("href=\"/registry/overview?unit={TOWN_A}\"")),
+        "{}",
+        r.body
+    );
+    let town_name: String = sqlx::query_scalar("SELECT name FROM org_units WHERE code = $1")
+        .bind(TOWN_A)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let by_name = app
+        .get(
+            Some(&county),
+            &format!("/registry/overview?unit={town_name}"),
+        )
+        .await;
+    assert_eq!(by_name.status, StatusCode::OK);
+    assert!(
+        by_name.body.contains(&format!("unit={VILLAGE_A}\">5</a>")),
+        "{}",
+        by_name.body
+    );
+    assert!(
+        !by_name
+            .body
+            .contains(&format!("href=\"/registry/overview?unit={VILLAGE_A}\"")),
+        "villages have no overview of their own"
+    );
+    let none = app
+        .get(Some(&county), "/registry/overview?unit=不存在镇")
+        .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(none.body.contains("id=\"unit-unmatched\""));
     // The township's overview counts the same way: 5 persons in 大岭, 3 of them new.
     let r = app.get(Some(&s), "/registry/overview").await;
     let row = r
